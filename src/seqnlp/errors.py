@@ -1,0 +1,43 @@
+"""Errors that seqnlp reports to users as one line (the CLI prints them without a traceback)."""
+
+from __future__ import annotations
+
+import os
+
+
+class SeqnlpError(Exception):
+    """Base class of every error that is the user's input, not a bug in seqnlp."""
+
+
+class DataFormatError(SeqnlpError, ValueError):
+    """A data file is malformed. The message names the file, the line and the problem.
+
+    Args:
+        path: the file that was being read.
+        line: 1-based line number, or None when the problem is not tied to one line
+            (an empty file, a truncated archive found before any line).
+        message: what is wrong, in words a user can act on.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], line: int | None, message: str) -> None:
+        self.path = os.fspath(path)
+        self.line = line
+        self.message = message
+        where = self.path if line is None else f"{self.path}, line {line}"
+        super().__init__(f"{where}: {message}")
+
+
+class DatasetError(SeqnlpError):
+    """A dataset is unknown, missing from the data home, or could not be fetched."""
+
+
+class ChecksumError(DatasetError):
+    """A file's sha256 differs from the registry's. The message shows both digests."""
+
+    def __init__(self, path: str | os.PathLike[str], expected: str, actual: str) -> None:
+        self.path = os.fspath(path)
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{self.path}: sha256 mismatch: expected {expected}, got {actual}"
+        )

@@ -1,0 +1,60 @@
+"""Transparent decompression, exact line numbers in errors, atomic writes."""
+
+from __future__ import annotations
+
+import gzip
+import lzma
+from pathlib import Path
+
+import pytest
+
+from seqnlp.errors import DataFormatError
+from seqnlp.fileio import atomic_write, iter_lines
+
+
+@pytest.mark.parametrize("opener,suffix", [(open, ""), (lzma.open, ".xz"), (gzip.open, ".gz")])
+def test_iter_lines_reads_plain_xz_and_gz_with_crlf(tmp_path: Path, opener, suffix) -> None:
+    path = tmp_path / f"f.txt{suffix}"
+    with opener(path, "wb") as f:
+        f.write("a b\r\nc\n\u4e2d\u6587".encode())
+    assert list(iter_lines(path)) == [(1, "a b"), (2, "c"), (3, "\u4e2d\u6587")]
+
+
+def test_invalid_utf8_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"ok\nfine\nbad \xff byte\n")
+    with pytest.raises(DataFormatError, match=r"bad\.txt, line 3: invalid UTF-8"):
+        list(iter_lines(path))
+
+
+def test_truncated_xz_is_reported(tmp_path: Path) -> None:
+    full = lzma.compress(("line of text\n" * 20000).encode())
+    path = tmp_path / "cut.txt.xz"
+    path.write_bytes(full[: len(full) // 2])
+    with pytest.raises(DataFormatError, match="truncated or corrupt"):
+        list(iter_lines(path))
+
+
+def test_empty_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    with pytest.raises(DataFormatError, match="empty"):
+        list(iter_lines(path))
+
+
+def test_atomic_write_keeps_old_content_when_block_fails(tmp_path: Path) -> None:
+    path = tmp_path / "out.bin"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(path) as f:
+            f.write(b"new but half")
+            raise RuntimeError("interrupted")
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_atomic_write_replaces_on_success(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "out.txt"
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        f.write("done")
+    assert path.read_text() == "done"
