@@ -136,6 +136,8 @@ def test_word_stream_reads_xz_and_keeps_a_short_tail(tmp_path: Path) -> None:
     path.write_bytes(lzma.compress(" ".join(words).encode()))
     chunks = list(read_word_stream(path, chunk_words=10))
     assert chunks == [words[:10], words[10:20], words[20:]]
+    assert list(read_word_stream(path, chunk_words=5)) == [words[i : i + 5] for i in range(0, 25, 5)]
+    assert list(read_word_stream(path, chunk_words=1)) == [[word] for word in words]
 
 
 def test_word_stream_reports_invalid_utf8_with_its_byte_offset(tmp_path: Path) -> None:
@@ -174,7 +176,7 @@ def test_word_stream_rejects_an_empty_file_and_a_bad_chunk_size(tmp_path: Path) 
 
 
 def test_word_stream_reports_a_truncated_xz(tmp_path: Path) -> None:
-    data = lzma.compress(" ".join(f"w{i}" for i in range(300_000)).encode())
+    data = lzma.compress(" ".join(f"w{i}" for i in range(100_000)).encode(), preset=0)
     path = tmp_path / "text8.xz"
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(DataFormatError, match="truncated or corrupt") as info:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import gzip
 import lzma
-import re
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO, NamedTuple
@@ -22,7 +21,6 @@ from seqnlp.fileio import PathLike, iter_lines, open_binary
 _COMPRESSION_ERRORS = (EOFError, lzma.LZMAError, gzip.BadGzipFile, zlib.error)
 
 _BLOCK_BYTES = 1 << 20  # read_word_stream reads 1 MiB at a time
-_LABEL = re.compile(r"[0-9]+")
 
 
 def read_lm_lines(path: PathLike, eos: str | None = "<eos>") -> Iterator[list[str]]:
@@ -70,16 +68,18 @@ def read_word_stream(path: PathLike, chunk_words: int = 10_000) -> Iterator[list
     if chunk_words <= 0:
         raise ValueError(f"chunk_words must be positive, got {chunk_words}")
     pending: list[str] = []
-    total = 0
+    any_words = False
     for words in _iter_block_words(path):
+        any_words = True
         pending.extend(words)
-        while len(pending) >= chunk_words:
-            yield pending[:chunk_words]
-            del pending[:chunk_words]
-            total += chunk_words
+        start = 0
+        while len(pending) - start >= chunk_words:
+            yield pending[start : start + chunk_words]
+            start += chunk_words
+        del pending[:start]
     if pending:
         yield pending
-    elif total == 0:
+    if not any_words:
         raise DataFormatError(path, None, "file has no words")
 
 
@@ -168,7 +168,7 @@ def read_labeled(path: PathLike, num_labels: int | None = None) -> Iterator[Labe
         label, tab, text = line.partition("\t")
         if not tab:
             raise DataFormatError(path, lineno, "missing TAB between label and text")
-        if not _LABEL.fullmatch(label):
+        if not (label.isascii() and label.isdigit()):
             raise DataFormatError(
                 path, lineno, f"label {label!r} is not a non-negative integer"
             )

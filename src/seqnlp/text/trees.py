@@ -17,7 +17,6 @@ from seqnlp.fileio import PathLike, iter_lines
 
 # A bracket, or a run of anything but ASCII space and brackets.
 _TOKEN = re.compile(r"[()]|[^() ]+")
-_LABEL = re.compile(r"[0-9]+")
 
 # Builds the error for a 1-based column of the line being parsed.
 _Fail = Callable[[int, str], DataFormatError]
@@ -31,6 +30,9 @@ class Tree:
         label: the node's class label (SST: 0 very negative ... 4 very positive).
         children: the subtrees, left to right; empty for a leaf.
         word: the leaf's word; None for an inner node.
+
+    Equality and hashing compare whole subtrees recursively, which suits sentence-sized
+    trees; `nodes()`, `leaves()` and `str()` are iterative and work at any depth.
     """
 
     label: int
@@ -164,7 +166,7 @@ def _outside_message(token: str, after: bool) -> str:
 def _parse_label(token: str, column: int, num_labels: int | None, fail: _Fail) -> int:
     if token in "()":
         raise fail(column, f"missing label: found {token!r} right after '('")
-    if not _LABEL.fullmatch(token):
+    if not (token.isascii() and token.isdigit()):
         raise fail(column, f"label {token!r} is not a non-negative integer")
     label = int(token)
     if num_labels is not None and label >= num_labels:
