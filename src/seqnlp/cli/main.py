@@ -17,6 +17,7 @@ from seqnlp.errors import SeqnlpError
 
 # (name, module, help). Each module exposes a `typer.Typer` named `app`.
 SUBCOMMANDS: list[tuple[str, str, str]] = [
+    ("data", "seqnlp.cli.data", "List, fetch, verify and inspect benchmark data sets."),
 ]
 
 app = typer.Typer(
