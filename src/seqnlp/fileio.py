@@ -18,8 +18,9 @@ from seqnlp.errors import DataFormatError
 
 PathLike = str | os.PathLike[str]
 
-# What a truncated or corrupt compressed stream raises while being read.
-_COMPRESSION_ERRORS = (EOFError, lzma.LZMAError, gzip.BadGzipFile, zlib.error)
+# What a truncated or corrupt compressed stream raises while being read (public: readers
+# that stream bytes themselves catch the same errors).
+COMPRESSION_ERRORS = (EOFError, lzma.LZMAError, gzip.BadGzipFile, zlib.error)
 
 
 def open_binary(path: PathLike) -> BinaryIO:
@@ -49,7 +50,7 @@ def iter_lines(path: PathLike, *, allow_empty: bool = False) -> Iterator[tuple[i
         try:
             for lineno, raw in enumerate(stream, start=1):
                 yield lineno, decode_line(raw, path, lineno)
-        except _COMPRESSION_ERRORS as exc:
+        except COMPRESSION_ERRORS as exc:
             raise DataFormatError(
                 path, lineno + 1, f"compressed data is truncated or corrupt ({exc})"
             ) from None

@@ -8,17 +8,11 @@ naming the file and the 1-based line of the first malformed input.
 from __future__ import annotations
 
 import codecs
-import gzip
-import lzma
-import zlib
 from collections.abc import Iterator
 from typing import BinaryIO, NamedTuple
 
 from seqnlp.errors import DataFormatError
-from seqnlp.fileio import PathLike, iter_lines, open_binary
-
-# What a truncated or corrupt .xz/.gz stream raises while it is being read.
-_COMPRESSION_ERRORS = (EOFError, lzma.LZMAError, gzip.BadGzipFile, zlib.error)
+from seqnlp.fileio import COMPRESSION_ERRORS, PathLike, iter_lines, open_binary
 
 _BLOCK_BYTES = 1 << 20  # read_word_stream reads 1 MiB at a time
 
@@ -110,7 +104,7 @@ def _iter_block_words(path: PathLike) -> Iterator[list[str]]:
 def _read_block(stream: BinaryIO, path: PathLike, line: int) -> bytes:
     try:
         return stream.read(_BLOCK_BYTES)
-    except _COMPRESSION_ERRORS as exc:
+    except COMPRESSION_ERRORS as exc:
         raise DataFormatError(
             path, line, f"compressed data is truncated or corrupt ({exc})"
         ) from None
