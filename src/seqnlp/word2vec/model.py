@@ -1,0 +1,391 @@
+"""Word2Vec: the training driver around the Numba kernels (Mikolov et al., 2013).
+
+The driver owns what the kernels do not: the vocabulary pass, the sampling tables, the
+epochs and the linear learning-rate decay, the worker threads, progress and logging.
+Sentences are streamed in chunks of int32 indices (`corpus.encode_chunks`); the first
+epoch spills them to a temporary file so that later epochs skip the text.
+
+Threads: a producer thread encodes chunks into a bounded queue and `workers` threads each
+run a kernel on one chunk at a time with the GIL released, writing the shared matrices
+without locks (Hogwild, as the C tool and gensim do). Every chunk's learning rates and
+random seed depend only on its position in the run, so `workers=1` is bit-for-bit
+reproducible; with more threads the order in which updates interleave varies, and so do
+the vectors (slightly) from run to run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from seqnlp.errors import SeqnlpError
+from seqnlp.fileio import PathLike, atomic_write
+from seqnlp.word2vec.config import Word2VecConfig
+from seqnlp.word2vec.corpus import Chunk, ChunkCache, as_sentences, encode_chunks
+from seqnlp.word2vec.vocab import (
+    Word2VecVocab,
+    alias_table,
+    count_words,
+    huffman_tree,
+    noise_distribution,
+    subsample_thresholds,
+)
+
+if TYPE_CHECKING:
+    from seqnlp.word2vec.keyedvectors import KeyedVectors
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """What one epoch did.
+
+    Attributes:
+        epoch: 1-based.
+        loss: float64 sum of -log P over every scored (input, output) pair.
+        predictions: scored pairs (negative sampling: one per output word; hierarchical
+            softmax: one per inner node).
+        words: corpus tokens covered, out-of-vocabulary ones included.
+        trained_words: in-vocabulary tokens kept by subsampling.
+        seconds: wall time of the epoch.
+    """
+
+    epoch: int
+    loss: float
+    predictions: int
+    words: int
+    trained_words: int
+    seconds: float
+
+    @property
+    def mean_loss(self) -> float:
+        """Loss per scored pair."""
+        return self.loss / max(self.predictions, 1)
+
+    @property
+    def words_per_sec(self) -> float:
+        """Corpus tokens (`words`) per second of wall time."""
+        return self.words / max(self.seconds, 1e-9)
+
+
+@dataclass(frozen=True)
+class _Job:
+    epoch: int
+    chunk: Chunk
+    alpha_start: float
+    alpha_end: float
+    seed: int
+
+
+class Word2Vec:
+    """Skip-gram or CBOW word vectors, with negative sampling or hierarchical softmax.
+
+    Example:
+        >>> model = Word2Vec(architecture="cbow", vector_size=100, workers=2)
+        >>> model.train("corpus.txt")           # or a list of token lists
+        >>> model.wv.most_similar("king")
+
+    Args:
+        config: the options; or pass them as keywords (`Word2VecConfig` fields).
+
+    Attributes:
+        config: the `Word2VecConfig`.
+        vocab: the `Word2VecVocab`, set by `build_vocab` (or the first `train`).
+        w_in: (V, E) float32 word vectors, the ones `wv` serves.
+        w_out: (V, E) float32 output vectors (negative sampling: one per word;
+            hierarchical softmax: row p is inner node p of the Huffman tree, the last row
+            unused).
+        history: an `EpochReport` per epoch trained so far.
+    """
+
+    def __init__(self, config: Word2VecConfig | None = None, **options: Any) -> None:
+        if config is not None and options:
+            raise ValueError("pass either a Word2VecConfig or keyword options, not both")
+        self.config = config if config is not None else Word2VecConfig(**options)
+        self.vocab: Word2VecVocab | None = None
+        self.w_in: np.ndarray | None = None
+        self.w_out: np.ndarray | None = None
+        self.history: list[EpochReport] = []
+
+    def build_vocab(self, corpus: PathLike | Iterable[list[str]]) -> Word2VecVocab:
+        """Count the corpus, keep the words seen `min_count` times, initialise the vectors.
+
+        `w_in` is drawn uniformly from [-0.5/E, 0.5/E) (seeded) and `w_out` starts at zero,
+        as in the C tool.
+
+        Raises:
+            SeqnlpError: when no word reaches `min_count`, or for a one-shot iterator.
+        """
+        cfg = self.config
+        found = count_words(as_sentences(corpus, cfg.max_sentence_length), cfg.max_vocab_size)
+        vocab = Word2VecVocab.from_counts(found, cfg.min_count)
+        if len(vocab) == 0:
+            raise SeqnlpError(
+                f"no word occurs min_count={cfg.min_count} times in the corpus "
+                f"({found.total_words} tokens); lower min_count"
+            )
+        logger.info("vocabulary: %d words of %d distinct, %d tokens, %d sentences",
+                    len(vocab), len(found.counts), found.total_words, found.num_sentences)
+        rng = np.random.default_rng(cfg.seed)
+        dim = cfg.vector_size
+        self.w_in = (rng.random((len(vocab), dim), dtype=np.float32) - 0.5) / dim
+        self.w_out = np.zeros((len(vocab), dim), dtype=np.float32)
+        self.vocab = vocab
+        return vocab
+
+    def train(
+        self,
+        corpus: PathLike | Iterable[list[str]],
+        *,
+        progress: bool | None = None,
+        cache_dir: PathLike | None = None,
+    ) -> list[EpochReport]:
+        """Train for `config.epochs` epochs, building the vocabulary first if needed.
+
+        The learning rate falls linearly from `alpha` to `min_alpha` over all epochs of
+        this call. A second call trains further with the same schedule.
+
+        Args:
+            corpus: a path to a one-sentence-per-line file, or a restartable iterable of
+                token lists (a generator is refused: it cannot be read twice).
+            progress: show a tqdm bar; None shows it only when stderr is a terminal.
+            cache_dir: where the first epoch spills encoded chunks (int32, about 4 bytes
+                per word) for the next epochs; None uses the system temporary directory.
+
+        Returns:
+            The reports of the epochs of this call (also appended to `history`).
+        """
+        source = as_sentences(corpus, self.config.max_sentence_length)
+        if self.vocab is None:
+            self.build_vocab(source)
+        if progress is None:
+            progress = sys.stderr.isatty()
+        with ChunkCache(cache_dir) as cache:
+            reports = _Run(self, source, cache, progress).run()
+        self.history.extend(reports)
+        return reports
+
+    @property
+    def wv(self) -> KeyedVectors:
+        """The trained word vectors (`w_in`, shared, not copied) as `KeyedVectors`."""
+        from seqnlp.word2vec.keyedvectors import KeyedVectors
+
+        self._require_vocab()
+        return KeyedVectors(self.w_in, self.vocab.index_to_key, counts=self.vocab.counts)
+
+    def save(self, path: PathLike) -> None:
+        """Save config, vocabulary and both matrices to one `.npz` file (no pickle)."""
+        self._require_vocab()
+        meta = {"format_version": FORMAT_VERSION, "config": self.config.to_dict(),
+                "vocab": self.vocab.to_dict()}
+        with atomic_write(path) as handle:
+            np.savez(handle, meta=np.array(json.dumps(meta)), w_in=self.w_in, w_out=self.w_out)
+
+    @classmethod
+    def load(cls, path: PathLike) -> Word2Vec:
+        """Load a model written by `save`; the config comes from the file."""
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if meta.get("format_version") != FORMAT_VERSION:
+                raise SeqnlpError(f"{path}: unsupported format_version {meta.get('format_version')}")
+            model = cls(Word2VecConfig.from_dict(meta["config"]))
+            model.vocab = Word2VecVocab.from_dict(meta["vocab"])
+            model.w_in, model.w_out = data["w_in"], data["w_out"]
+        return model
+
+    def _require_vocab(self) -> None:
+        if self.vocab is None or self.w_in is None:
+            raise SeqnlpError("the model has no vocabulary yet; call build_vocab or train")
+
+    def __repr__(self) -> str:
+        size = "untrained" if self.vocab is None else f"vocab={len(self.vocab)}"
+        cfg = self.config
+        return (f"Word2Vec({cfg.architecture}, {cfg.loss}, vector_size={cfg.vector_size}, "
+                f"window={cfg.window}, {size})")
+
+
+class _Run:
+    """One call of `Word2Vec.train`: a producer thread, worker threads, and the bookkeeping."""
+
+    def __init__(self, model: Word2Vec, source: Iterable[list[str]], cache: ChunkCache,
+                 progress: bool) -> None:
+        assert model.vocab is not None and model.w_in is not None and model.w_out is not None
+        self.model, self.source, self.cache, self.progress = model, source, cache, progress
+        self.cfg = model.config
+        self.vocab = model.vocab
+        self.train_chunk = _chunk_trainer(self.cfg, self.vocab)
+        self.jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=2 * self.cfg.workers)
+        self.results: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self.stop = threading.Event()
+
+    def run(self) -> list[EpochReport]:
+        threads = [threading.Thread(target=self._produce, daemon=True)]
+        threads += [threading.Thread(target=self._work, daemon=True)
+                    for _ in range(self.cfg.workers)]
+        for thread in threads:
+            thread.start()
+        try:
+            return self._collect()
+        finally:
+            self.stop.set()
+            for thread in threads:
+                thread.join()
+
+    # -- producer ------------------------------------------------------------------------
+
+    def _jobs(self) -> Iterator[_Job]:
+        """Every chunk of every epoch, with its learning rates and seed."""
+        cfg = self.cfg
+        total = cfg.epochs * max(self.vocab.retained_words, 1)
+        done = 0  # in-vocabulary words handed out so far, for the learning-rate schedule
+        for epoch in range(cfg.epochs):
+            chunks = self._encoded(write=cfg.epochs > 1) if epoch == 0 else iter(self.cache)
+            index = -1
+            for index, chunk in enumerate(chunks):
+                start = _alpha(cfg, done / total)
+                done += len(chunk.ids)
+                seed = _chunk_seed(cfg.seed, epoch, index)
+                yield _Job(epoch, chunk, start, _alpha(cfg, done / total), seed)
+            self.results.put(("epoch_chunks", epoch, index + 1))
+
+    def _encoded(self, write: bool) -> Iterator[Chunk]:
+        for chunk in encode_chunks(self.source, self.vocab.key_to_index, self.cfg.chunk_words,
+                                   self.cfg.max_sentence_length):
+            if write:
+                self.cache.append(chunk)
+            yield chunk
+
+    def _produce(self) -> None:
+        try:
+            for job in self._jobs():
+                while not self.stop.is_set():
+                    try:
+                        self.jobs.put(job, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self.stop.is_set():
+                    return
+        except BaseException as exc:  # reported by the main thread
+            self.results.put(("error", exc))
+        finally:
+            for _ in range(self.cfg.workers):  # workers keep draining, so this returns
+                self.jobs.put(None)
+
+    # -- workers ---------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            if self.stop.is_set():
+                continue
+            try:
+                loss, predictions, words = self.train_chunk(self.model.w_in, self.model.w_out, job)
+            except BaseException as exc:
+                self.results.put(("error", exc))
+                continue
+            self.results.put(("chunk", job.epoch, job.chunk.raw_words, loss, predictions, words))
+        self.results.put(("worker_done",))
+
+    # -- main thread -------------------------------------------------------------------------
+
+    def _collect(self) -> list[EpochReport]:
+        """Sum chunk results per epoch, report each epoch once all its chunks are in."""
+        from tqdm.auto import tqdm
+
+        cfg = self.cfg
+        sums = np.zeros((cfg.epochs, 5), dtype=np.float64)  # chunks, words, loss, preds, kept
+        expected: dict[int, int] = {}
+        reports: list[EpochReport] = []
+        errors: list[BaseException] = []
+        finished = 0
+        bar = tqdm(total=cfg.epochs * self.vocab.total_words, unit="word", unit_scale=True,
+                   disable=not self.progress, desc="word2vec")
+        clock = time.perf_counter()
+        with bar:
+            while finished < cfg.workers:
+                message = self.results.get()
+                if message[0] == "chunk":
+                    _, epoch, raw, loss, predictions, words = message
+                    sums[epoch] += (1, raw, loss, predictions, words)
+                    bar.update(raw)
+                elif message[0] == "epoch_chunks":
+                    expected[message[1]] = message[2]
+                elif message[0] == "error":
+                    errors.append(message[1])
+                    self.stop.set()
+                else:
+                    finished += 1
+                while (len(reports) in expected
+                       and sums[len(reports), 0] == expected[len(reports)] and not errors):
+                    now = time.perf_counter()
+                    reports.append(self._report(len(reports), sums[len(reports)], now - clock))
+                    clock = now
+        if errors:
+            raise errors[0]
+        return reports
+
+    def _report(self, epoch: int, sums: np.ndarray, seconds: float) -> EpochReport:
+        report = EpochReport(epoch=len(self.model.history) + epoch + 1, loss=float(sums[2]),
+                             predictions=int(sums[3]), words=int(sums[1]),
+                             trained_words=int(sums[4]), seconds=seconds)
+        logger.info("epoch %d: loss %.4f per prediction, %d words in %.1f s (%.0f words/s)",
+                    report.epoch, report.mean_loss, report.words, seconds, report.words_per_sec)
+        return report
+
+
+def _alpha(cfg: Word2VecConfig, fraction: float) -> float:
+    """The learning rate after `fraction` of the run, linear from alpha to min_alpha."""
+    return cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(fraction, 1.0)
+
+
+def _chunk_seed(seed: int, epoch: int, index: int) -> int:
+    """A seed per (run seed, epoch, chunk), below 2**63 so Numba types it as int64."""
+    state = np.random.SeedSequence([seed, epoch, index]).generate_state(2, dtype=np.uint32)
+    return (int(state[0]) << 31) ^ int(state[1])
+
+
+def _chunk_trainer(cfg: Word2VecConfig, vocab: Word2VecVocab) -> Any:
+    """The kernel for the config's architecture x loss, with its tables bound."""
+    from seqnlp.word2vec import kernels
+
+    keep = subsample_thresholds(vocab.counts, cfg.sample)
+    window, cbow_mean = cfg.window, cfg.cbow_mean
+    if cfg.loss == "negative":
+        accept, alias = alias_table(noise_distribution(vocab.counts, cfg.ns_exponent))
+        neg = cfg.negative
+        if cfg.architecture == "skipgram":
+            def train(w_in: np.ndarray, w_out: np.ndarray, job: _Job) -> tuple:
+                return kernels.train_skipgram_negative(
+                    w_in, w_out, job.chunk.ids, job.chunk.ends, keep, accept, alias, window, neg,
+                    job.alpha_start, job.alpha_end, job.seed)
+        else:
+            def train(w_in: np.ndarray, w_out: np.ndarray, job: _Job) -> tuple:
+                return kernels.train_cbow_negative(
+                    w_in, w_out, job.chunk.ids, job.chunk.ends, keep, accept, alias, window, neg,
+                    cbow_mean, job.alpha_start, job.alpha_end, job.seed)
+        return train
+    tree = huffman_tree(vocab.counts)
+    codes, points, offsets = tree.codes, tree.points, tree.offsets
+    if cfg.architecture == "skipgram":
+        def train(w_in: np.ndarray, w_out: np.ndarray, job: _Job) -> tuple:
+            return kernels.train_skipgram_hierarchical(
+                w_in, w_out, job.chunk.ids, job.chunk.ends, keep, codes, points, offsets,
+                window, job.alpha_start, job.alpha_end, job.seed)
+    else:
+        def train(w_in: np.ndarray, w_out: np.ndarray, job: _Job) -> tuple:
+            return kernels.train_cbow_hierarchical(
+                w_in, w_out, job.chunk.ids, job.chunk.ends, keep, codes, points, offsets,
+                window, cbow_mean, job.alpha_start, job.alpha_end, job.seed)
+    return train
