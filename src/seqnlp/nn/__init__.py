@@ -1,1 +1,37 @@
+"""Torch building blocks, math only: recurrent cells and layers, time-delay layers,
+sequence dropout, parameter counts. Everything here takes tensors and numbers, never paths,
+vocabularies or configs."""
 
+from seqnlp.nn.cells import GRUCell, LSTMCell, RNNCell, gru_cell, lstm_cell, rnn_cell
+from seqnlp.nn.dropout import (
+    EmbeddingWithDropout,
+    LockedDropout,
+    embedding_dropout,
+    locked_dropout,
+)
+from seqnlp.nn.params import count_parameters, rnn_parameter_count
+from seqnlp.nn.rnn import GRU, LSTM, RNN, sequence_mask, unroll
+from seqnlp.nn.tdnn import TDNN, TDNNStack, context_offsets
+
+__all__ = [
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNCell",
+    "TDNN",
+    "TDNNStack",
+    "EmbeddingWithDropout",
+    "LockedDropout",
+    "context_offsets",
+    "count_parameters",
+    "embedding_dropout",
+    "gru_cell",
+    "locked_dropout",
+    "lstm_cell",
+    "rnn_cell",
+    "rnn_parameter_count",
+    "sequence_mask",
+    "unroll",
+]
