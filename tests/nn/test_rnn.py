@@ -196,6 +196,15 @@ def test_bad_inputs_raise_value_errors_that_show_the_value(call, message):
         call(GRU(I, H, 2))
 
 
+def test_a_state_of_the_wrong_kind_is_rejected():
+    with pytest.raises(ValueError, match="tuple"):
+        LSTM(I, H)(torch.randn(B, T, I), hx=torch.zeros(1, B, H))
+    with pytest.raises(ValueError, match="a tensor, got tuple"):
+        GRU(I, H)(torch.randn(B, T, I), hx=(torch.zeros(1, B, H),))
+    x, (h, c) = torch.randn(B, T, I), (torch.randn(1, B, H), torch.randn(1, B, H))
+    assert LSTM(I, H)(x, hx=[h, c])[0].shape == (B, T, H)
+
+
 def test_bad_options_raise_value_errors():
     with pytest.raises(ValueError, match="impl"):
         LSTM(I, H, impl="cudnn")

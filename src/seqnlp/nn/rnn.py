@@ -70,17 +70,19 @@ def unroll(
     Returns:
         `(outputs (B, T, H), final_state)`; `outputs[:, t]` is the state after reading step t.
     """
-    length = x.size(1)
-    outputs: list[Tensor] = [x] * length  # placeholders, each overwritten below
-    for t in reversed(range(length)) if reverse else range(length):
+    times = range(x.size(1))
+    outputs: list[Tensor] = []  # in reading order
+    for t in reversed(times) if reverse else times:
         new_state = step(x[:, t], state)
-        if mask is not None:
+        if mask is None:
+            outputs.append(new_state[0])
+        else:
             real = mask[:, t, None]  # (B, 1)
             new_state = tuple(torch.where(real, new, old) for new, old in zip(new_state, state))
-            outputs[t] = torch.where(real, new_state[0], 0.0)
-        else:
-            outputs[t] = new_state[0]
+            outputs.append(torch.where(real, new_state[0], 0.0))
         state = new_state
+    if reverse:
+        outputs.reverse()
     return torch.stack(outputs, dim=1), state  # (B, T, H)
 
 
@@ -270,12 +272,16 @@ class _RecurrentLayer(nn.Module):
         if hx is None:
             zeros = x.new_zeros(expected)
             return (zeros,) * self.num_states
+        if not _is_state(hx, self.num_states):
+            wanted = "a tensor" if self.num_states == 1 else "a tuple (h_0, c_0) of tensors"
+            given = hx[0] if self.num_states == 1 else hx  # RNN and GRU wrap hx as (hx,)
+            raise ValueError(f"hx must be {wanted}, got {type(given).__name__}")
         for tensor in hx:
             if tuple(tensor.shape) != expected:
                 raise ValueError(
                     f"hx must have shape (L*D, B, H) = {expected}, got {tuple(tensor.shape)}"
                 )
-        return hx
+        return tuple(hx)
 
 
 class RNN(_RecurrentLayer):
@@ -448,6 +454,14 @@ def _check_options(
         raise ValueError(f"dropout must be in [0, 1], got {dropout}")
     if impl not in IMPLS:
         raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+
+
+def _is_state(hx: object, num_states: int) -> bool:
+    return (
+        isinstance(hx, (tuple, list))
+        and len(hx) == num_states
+        and all(isinstance(tensor, Tensor) for tensor in hx)
+    )
 
 
 def _suffix(layer: int, direction: int) -> str:
