@@ -1,0 +1,158 @@
+"""Optimizers and learning-rate schedules for the Trainer.
+
+A schedule is a factor on each parameter group's base learning rate, computed from the
+epoch and update counters (plus, for "plateau", a small state of floats), so that a
+resumed run recomputes exactly the learning rates of an uninterrupted one. The Zaremba
+et al. (2014) language-model schedule is "exponential" with `constant_epochs`: see
+`ZAREMBA`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from seqnlp.training.config import TrainerConfig
+
+# Zaremba, Sutskever and Vinyals (2014), "Recurrent neural network regularization", PTB:
+# SGD, lr 1, gradient norm clipped at 5; after `constant_epochs` epochs the learning rate
+# is multiplied by `gamma` at every epoch. Use as
+# `TrainerConfig(optimizer="sgd", schedule="exponential", **ZAREMBA["medium"])`.
+ZAREMBA: dict[str, dict[str, Any]] = {
+    "small": {"lr": 1.0, "clip_norm": 5.0, "epochs": 13, "constant_epochs": 4, "gamma": 0.5},
+    "medium": {"lr": 1.0, "clip_norm": 5.0, "epochs": 39, "constant_epochs": 6, "gamma": 1 / 1.2},
+    "large": {"lr": 1.0, "clip_norm": 10.0, "epochs": 55, "constant_epochs": 14, "gamma": 1 / 1.15},
+}
+
+
+def build_optimizer(
+    parameters: Iterable[torch.nn.Parameter] | Iterable[dict[str, Any]], config: TrainerConfig
+) -> torch.optim.Optimizer:
+    """The optimizer named by `config.optimizer`, over `parameters` (tensors or groups).
+
+    Args:
+        parameters: what `torch.optim` accepts: parameters or parameter-group dicts.
+        config: supplies `optimizer`, `lr`, `momentum` (SGD only) and `weight_decay`.
+
+    Returns:
+        A `torch.optim` optimizer. "adam", "sgd" and "adagrad" add `weight_decay * p` to
+        the gradient (L2); "adamw" decays the weights directly (Loshchilov and Hutter, 2019).
+    """
+    common = {"lr": config.lr, "weight_decay": config.weight_decay}
+    if config.optimizer == "adam":
+        return torch.optim.Adam(parameters, **common)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(parameters, **common)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(parameters, momentum=config.momentum, **common)
+    if config.optimizer == "adagrad":
+        return torch.optim.Adagrad(parameters, **common)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}")
+
+
+class LRSchedule:
+    """Sets each parameter group's lr to `max(min_lr, base_lr * factor)`.
+
+    The factor, for epoch `e` and update `s` (both counted from 0):
+
+    - "constant": 1.
+    - "step": `gamma ** (e // step_size)`.
+    - "exponential": `gamma ** max(0, e - constant_epochs + 1)`: the base lr for the
+      first `constant_epochs` epochs, then one more factor of gamma each epoch.
+      `constant_epochs=1` is torch's ExponentialLR.
+    - "linear_warmup": `min(1, (s + 1) / warmup_steps)`: rises linearly, then holds.
+    - "plateau": starts at 1; `observe(score)` multiplies it by gamma once `score` has not
+      improved for more than `plateau_patience` evaluations (ReduceLROnPlateau).
+
+    The base lr of a group is its lr when the schedule was built (stored as
+    `group["initial_lr"]`, which the optimizer's state_dict keeps).
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, config: TrainerConfig) -> None:
+        self.optimizer = optimizer
+        self.config = config
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.plateau_scale = 1.0
+        self.plateau_best: float | None = None
+        self.plateau_bad = 0
+
+    def factor(self, epoch: int, step: int) -> float:
+        """The multiplier of the base lr at epoch `epoch` and update `step`."""
+        c = self.config
+        if c.schedule == "step":
+            return c.gamma ** (epoch // c.step_size)
+        if c.schedule == "exponential":
+            return c.gamma ** max(0, epoch - c.constant_epochs + 1)
+        if c.schedule == "linear_warmup":
+            return min(1.0, (step + 1) / c.warmup_steps) if c.warmup_steps else 1.0
+        if c.schedule == "plateau":
+            return self.plateau_scale
+        return 1.0
+
+    def apply(self, epoch: int, step: int) -> float:
+        """Set every group's lr for the update `step` of epoch `epoch`; return group 0's."""
+        factor = self.factor(epoch, step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = max(self.config.min_lr, group["initial_lr"] * factor)
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def observe(self, score: float) -> None:
+        """Feed one evaluation score ("plateau" only; the others ignore it)."""
+        if self.config.schedule != "plateau" or math.isnan(score):
+            return
+        if self.plateau_best is None or is_improvement(score, self.plateau_best, self.config.mode):
+            self.plateau_best = score
+            self.plateau_bad = 0
+            return
+        self.plateau_bad += 1
+        if self.plateau_bad > self.config.plateau_patience:
+            self.plateau_scale *= self.config.gamma
+            self.plateau_bad = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain numbers only (loadable with `torch.load(weights_only=True)`)."""
+        return {
+            "plateau_scale": self.plateau_scale,
+            "plateau_best": self.plateau_best,
+            "plateau_bad": self.plateau_bad,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned."""
+        self.plateau_scale = float(state["plateau_scale"])
+        best = state["plateau_best"]
+        self.plateau_best = None if best is None else float(best)
+        self.plateau_bad = int(state["plateau_bad"])
+
+
+def is_improvement(score: float, best: float | None, mode: str) -> bool:
+    """Whether `score` strictly beats `best` ("min": lower is better; "max": higher)."""
+    if math.isnan(score):
+        return False
+    if best is None:
+        return True
+    return score < best if mode == "min" else score > best
+
+
+def clip_gradients(
+    parameters: list[torch.nn.Parameter], clip_norm: float | None, clip_value: float | None
+) -> torch.Tensor | None:
+    """Clip gradients in place (by value, then by global norm); return the norm before.
+
+    Returns:
+        The global L2 norm of the gradients as they came from backward, a 0-dim tensor
+        (what the metrics log reports as `grad_norm`); None when no parameter has one.
+    """
+    grads = [p.grad.detach() for p in parameters if p.grad is not None]
+    if not grads:
+        return None
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    if clip_value is not None:
+        torch.nn.utils.clip_grad_value_(parameters, clip_value)
+    if clip_norm is not None:
+        torch.nn.utils.clip_grad_norm_(parameters, clip_norm)
+    return norm
