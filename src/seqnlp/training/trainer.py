@@ -1,0 +1,512 @@
+"""The model-agnostic Trainer: updates, evaluation, best model, early stopping, atomic and
+exactly resumable checkpoints, a JSONL metrics log, and data parallelism under torchrun.
+
+Nothing here knows what the model computes (as in minGPT's trainer). The contract:
+
+- `train_batches` is a function `epoch -> iterable of batches` (or a list, reused every
+  epoch). Its order must depend on the epoch alone (e.g. shuffle with
+  `np.random.default_rng(seed + epoch)`), never on global generators: a resumed run
+  rebuilds the epoch's batches and skips those already done.
+- Each batch is moved to the device (tensors inside dicts, lists and tuples) and the
+  model is called as `model(**batch)` for a dict, `model(*batch)` for a list or tuple,
+  `model(batch)` otherwise. It returns `(output, loss)` with a scalar mean loss.
+- `evaluate(model, dev_batches) -> {name: float}` runs with the bare model (never the
+  DDP wrapper) in eval mode under `torch.no_grad()`, on batches already on the device.
+  The default is `mean_loss`: `{"loss": mean of the batch losses}`.
+- A model that carries state between batches (a language model carrying its hidden
+  state across BPTT windows) defines `reset_state()`; the Trainer calls it at the start
+  of each epoch and before and after each evaluation. Such carried state is not in the
+  checkpoint, so a resume is bit-exact for it only from an end-of-epoch checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from seqnlp.errors import SeqnlpError
+from seqnlp.training import distributed as dist_utils
+from seqnlp.training.batches import (
+    Batch,
+    BatchSource,
+    EvaluateFn,
+    OnDevice,
+    call_model,
+    count_examples,
+    dev_batches_of,
+    epoch_batches,
+    mean_loss,
+    move_to_device,
+)
+from seqnlp.training.checkpoint import (
+    BEST,
+    LAST,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    seed_everything,
+    set_deterministic,
+    set_rng_state,
+)
+from seqnlp.training.config import TrainerConfig
+from seqnlp.training.metrics import MetricsLogger, ProgressBar, RunningMean
+from seqnlp.training.optim import LRSchedule, build_optimizer, clip_gradients, is_improvement
+
+logger = logging.getLogger(__name__)
+
+StepCallback = Callable[["Trainer", dict[str, Any]], None]
+
+
+@dataclass
+class FitResult:
+    """What `Trainer.fit` returns.
+
+    Attributes:
+        best_score: the best value of `config.metric` (None without evaluations).
+        best_epoch, best_step: the epoch (from 0) and the number of updates done at the
+            best evaluation.
+        epochs_completed: full passes over the training batches.
+        steps: updates done.
+        stopped_early: whether early stopping ended the run.
+        history: one dict per completed epoch: epoch, step, train_loss, lr, metrics
+            (the epoch's last evaluation, or {}).
+        evaluations: one dict per evaluation: epoch, step, metrics, best.
+    """
+
+    best_score: float | None
+    best_epoch: int | None
+    best_step: int | None
+    epochs_completed: int
+    steps: int
+    stopped_early: bool
+    history: list[dict[str, Any]] = field(default_factory=list)
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Trainer:
+    """Trains any `nn.Module` whose forward returns `(output, loss)`.
+
+    Args:
+        model: the module; moved to `config.device` at once. Seed before building it
+            (`seqnlp.training.seed_everything`) for a reproducible initialisation.
+        config: the options (see `TrainerConfig`); defaults when None.
+
+    Attributes:
+        model: the bare model (never the DDP wrapper).
+        optimizer, schedule: built from the config over the trainable parameters.
+        device: where the model and the batches live.
+        dist: this process's rank and the world size (from torchrun's environment).
+        epoch, step, batches_done: the counters (the epoch running, updates done, and
+            batches of the epoch consumed across all ranks).
+    """
+
+    def __init__(self, model: nn.Module, config: TrainerConfig | None = None) -> None:
+        self.config = config or TrainerConfig()
+        self.dist = dist_utils.dist_info_from_env()
+        self.device = _resolve_device(self.config.device, self.dist)
+        self.model = model.to(self.device)
+        self._params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = build_optimizer(self._params, self.config)
+        self.schedule = LRSchedule(self.optimizer, self.config)
+        self._wrapped: nn.Module = self.model
+        self._logger = MetricsLogger(None)
+        self._evaluate_fn: EvaluateFn = mean_loss
+        self._on_step: StepCallback | None = None
+        self._reset_counters()
+
+    # ----------------------------------------------------------------- the loop
+
+    def fit(
+        self,
+        train_batches: BatchSource,
+        dev_batches: Callable[[], Iterable[Batch]] | Iterable[Batch] | None = None,
+        evaluate: EvaluateFn | None = None,
+        *,
+        resume: bool = False,
+        on_step: StepCallback | None = None,
+    ) -> FitResult:
+        """Train for `config.epochs` epochs (or `max_steps` updates, or until early stop).
+
+        Args:
+            train_batches: a function `epoch -> iterable of batches`, or a list of batches
+                used every epoch (see the module docstring for the rules).
+            dev_batches: a list of batches, or a function `() -> iterable of batches`;
+                None: no evaluation, no best model, no early stopping.
+            evaluate: `evaluate(model, dev_batches) -> {name: float}`; default
+                `mean_loss`. The dict must hold `config.metric`.
+            resume: continue from `checkpoint_dir/last.pt` when it exists (the losses
+                then equal those of an uninterrupted run, bit for bit in deterministic
+                mode); start afresh when it does not.
+            on_step: called on every rank after each update as
+                `on_step(trainer, {"epoch", "step", "loss", "lr"})` (loss of this rank).
+
+        Returns:
+            A `FitResult`. With `restore_best`, the model ends with the best weights.
+        """
+        source = epoch_batches(train_batches)
+        dev = None if dev_batches is None else OnDevice(dev_batches_of(dev_batches), self.device)
+        self._evaluate_fn = evaluate or mean_loss
+        self._on_step = on_step
+        created_group = dist_utils.init_process_group(self.dist, self.device)
+        log_path = self.config.log_path if self.dist.is_main else None
+        self._logger = MetricsLogger(log_path)
+        try:
+            self._start(resume)
+            self._wrapped = self._wrap_model()
+            self._train(source, dev)
+            return self._finish()
+        finally:
+            self._wrapped = self.model
+            self._logger.close()
+            if created_group:
+                torch.distributed.destroy_process_group()
+
+    def _start(self, resume: bool) -> None:
+        last = self._checkpoint_path(LAST)
+        if resume and last is None:
+            raise ValueError("resume=True needs config.checkpoint_dir")
+        if self.config.deterministic:
+            set_deterministic(True)
+        if resume and last is not None and last.is_file():
+            self._restore(load_checkpoint(last, map_location=self.device))
+            logger.info("resuming from %s at epoch %d, step %d", last, self.epoch, self.step)
+            event = "resume"
+        else:
+            self._reset_counters()
+            seed_everything(self.config.seed + self.dist.rank)
+            event = "start"
+        self._t0 = time.perf_counter() - self._elapsed
+        self._mark_interval()
+        self._log(event)
+
+    def _train(self, source: Callable[[int], Iterable[Batch]], dev: OnDevice | None) -> None:
+        while self.epoch < self.config.epochs and not self._should_stop():
+            if not self._run_epoch(source, dev):
+                break
+        if self._hit_max_steps() and dev is not None and self.config.eval_every is None:
+            if not self.evaluations or self.evaluations[-1]["step"] != self.step:
+                self._evaluate(dev)  # a run cut by max_steps still gets a score
+        self._save_last()
+
+    def _run_epoch(self, source: Callable[[int], Iterable[Batch]], dev: OnDevice | None) -> bool:
+        """One pass (or the rest of one, after a resume). False when stopped mid-epoch."""
+        self._call_model_hook("reset_state")
+        batches = source(self.epoch)
+        bar = ProgressBar(
+            self.config.progress and self.dist.is_main,
+            self._updates_in(batches),
+            f"epoch {self.epoch}",
+        )
+        self._bar = bar
+        remaining = itertools.islice(iter(batches), self.batches_done, None)
+        mine = dist_utils.shard_batches(remaining, self.dist.rank, self.dist.world_size)
+        try:
+            for chunk in _chunks(mine, self.config.grad_accum_steps):
+                if self._should_stop():
+                    return False
+                self._update(chunk)
+                self.batches_done += len(chunk) * self.dist.world_size
+                bar.update()
+                self._after_update(dev)
+        finally:
+            bar.close()
+        self._end_epoch(dev)
+        return True
+
+    def _update(self, chunk: list[Batch]) -> None:
+        """One optimizer update over `chunk` (grad_accum_steps batches, or fewer)."""
+        self._wrapped.train()
+        self._lr = self.schedule.apply(self.epoch, self.step)
+        self.optimizer.zero_grad(set_to_none=True)
+        total = torch.zeros((), dtype=torch.float64, device=self.device)
+        for index, batch in enumerate(chunk):
+            batch = move_to_device(batch, self.device)
+            with self._sync_gradients(index == len(chunk) - 1):
+                _, loss = call_model(self._wrapped, batch)
+                (loss / len(chunk)).backward()
+            total += loss.detach().double()
+            self._interval_examples += count_examples(batch) * self.dist.world_size
+        self._grad_norm = clip_gradients(self._params, self.config.clip_norm, self.config.clip_value)
+        self.optimizer.step()
+        self.step += 1
+        self._last_loss = total / len(chunk)
+        self._epoch_loss.add(self._last_loss)
+        self._log_loss.add(self._last_loss)
+        self._interval_batches += len(chunk) * self.dist.world_size
+
+    def _after_update(self, dev: OnDevice | None) -> None:
+        config = self.config
+        if self._on_step is not None:
+            record = {"epoch": self.epoch, "step": self.step, "loss": float(self._last_loss)}
+            self._on_step(self, {**record, "lr": self._lr})
+        if self.step % config.log_every == 0:
+            self._log_step()
+        if dev is not None and config.eval_every and self.step % config.eval_every == 0:
+            self._evaluate(dev)
+        if config.checkpoint_every and self.step % config.checkpoint_every == 0:
+            self._save_last()
+
+    def _end_epoch(self, dev: OnDevice | None) -> None:
+        if dev is not None and self.config.eval_every is None:
+            self._evaluate(dev)
+        metrics = {}
+        if self.evaluations and self.evaluations[-1]["epoch"] == self.epoch:
+            metrics = self.evaluations[-1]["metrics"]
+        train_loss = dist_utils.all_reduce_mean(self._epoch_loss.mean, self.device)
+        record = {"epoch": self.epoch, "step": self.step, "train_loss": train_loss,
+                  "lr": self._lr, "metrics": metrics}
+        self.history.append(record)
+        self._log("epoch", train_loss=train_loss, lr=self._lr)
+        self.epoch += 1
+        self.batches_done = 0
+        self._epoch_loss.reset()
+        self._save_last()
+        if self.config.keep_epochs:
+            self._save_last(f"epoch-{self.epoch - 1:03d}.pt")
+
+    def _finish(self) -> FitResult:
+        if self.config.restore_best and self._best_state is not None:
+            self.model.load_state_dict(self._best_state)
+        self._log("end", best_score=self.best_score, stopped_early=self.stopped_early)
+        return FitResult(
+            best_score=self.best_score,
+            best_epoch=self.best_epoch,
+            best_step=self.best_step,
+            epochs_completed=len(self.history),
+            steps=self.step,
+            stopped_early=self.stopped_early,
+            history=list(self.history),
+            evaluations=list(self.evaluations),
+        )
+
+    # ----------------------------------------------------------------- evaluation
+
+    def evaluate(self, dev_batches: Iterable[Batch], evaluate: EvaluateFn | None = None
+                 ) -> dict[str, float]:
+        """Evaluate the bare model on `dev_batches` (eval mode, no grad), outside `fit`."""
+        batches = OnDevice(dev_batches_of(dev_batches), self.device)
+        return self._run_evaluation(batches, evaluate or self._evaluate_fn)
+
+    def _run_evaluation(self, batches: Iterable[Batch], evaluate: EvaluateFn) -> dict[str, float]:
+        self._call_model_hook("reset_state")
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                raw = evaluate(self.model, batches)
+        finally:
+            self.model.train()
+            self._call_model_hook("reset_state")
+        return {str(name): float(value) for name, value in raw.items()}
+
+    def _evaluate(self, dev: OnDevice) -> None:
+        """Evaluate, then update the best model, the patience counter and the schedule."""
+        metrics = self._run_evaluation(dev, self._evaluate_fn)
+        if self.config.metric not in metrics:
+            raise ValueError(
+                f"evaluation returned no {self.config.metric!r} (config.metric); "
+                f"it returned {sorted(metrics)}"
+            )
+        score = metrics[self.config.metric]
+        improved = is_improvement(score, self.best_score, self.config.mode)
+        if improved:
+            self.best_score, self.best_epoch, self.best_step = score, self.epoch, self.step
+            self.bad_evals = 0
+            self._keep_best(metrics)
+        else:
+            self.bad_evals += 1
+        self.schedule.observe(score)
+        if self.config.patience is not None and self.bad_evals >= self.config.patience:
+            self.stopped_early = True
+            logger.info("early stop at epoch %d, step %d", self.epoch, self.step)
+        record = {"epoch": self.epoch, "step": self.step, "metrics": metrics, "best": improved}
+        self.evaluations.append(record)
+        self._log("eval", metrics=metrics, best=improved)
+
+    def _keep_best(self, metrics: dict[str, float]) -> None:
+        state = self.model.state_dict()
+        self._best_state = {name: t.detach().to("cpu", copy=True) for name, t in state.items()}
+        path = self._checkpoint_path(BEST)
+        if path is not None and self.config.keep_best and self.dist.is_main:
+            save_checkpoint(path, {
+                "config": self.config.to_dict(), "model": self._best_state,
+                "epoch": self.epoch, "step": self.step, "metrics": metrics,
+            })
+
+    # ----------------------------------------------------------------- checkpoints
+
+    def _checkpoint_path(self, name: str) -> Path | None:
+        folder = self.config.checkpoint_dir
+        return None if folder is None else Path(folder) / name
+
+    def _save_last(self, name: str = LAST) -> None:
+        """Write the full training state (every rank takes part; rank 0 writes)."""
+        path = self._checkpoint_path(name)
+        if path is None:
+            return
+        rngs = dist_utils.all_gather(rng_state())
+        if self.dist.is_main:
+            save_checkpoint(path, self._training_state(rngs))
+
+    def _training_state(self, rngs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "config": self.config.to_dict(),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "counters": {
+                "epoch": self.epoch, "step": self.step, "batches_done": self.batches_done,
+                "best_score": self.best_score, "best_epoch": self.best_epoch,
+                "best_step": self.best_step, "bad_evals": self.bad_evals,
+                "stopped_early": self.stopped_early, "elapsed": self._now(),
+            },
+            "running": {
+                "epoch_loss": [float(self._epoch_loss.total), self._epoch_loss.count],
+                "log_loss": [float(self._log_loss.total), self._log_loss.count],
+                "lr": self._lr,
+            },
+            "history": self.history,
+            "evaluations": self.evaluations,
+            "world_size": self.dist.world_size,
+            "rng": rngs,
+        }
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        counters = state["counters"]
+        for name in ("epoch", "step", "batches_done", "best_epoch", "best_step",
+                     "bad_evals", "stopped_early", "best_score"):
+            setattr(self, name, counters[name])
+        self._elapsed = float(counters["elapsed"])
+        running = state["running"]
+        self._epoch_loss.total, self._epoch_loss.count = running["epoch_loss"]
+        self._log_loss.total, self._log_loss.count = running["log_loss"]
+        self._lr = running["lr"]
+        self.history = list(state["history"])
+        self.evaluations = list(state["evaluations"])
+        self._best_state = self._load_best_weights()
+        rngs = state["rng"]
+        if len(rngs) != self.dist.world_size:
+            logger.warning("checkpoint from %d ranks resumed on %d: random streams differ",
+                           len(rngs), self.dist.world_size)
+        set_rng_state(rngs[self.dist.rank % len(rngs)])
+
+    def _load_best_weights(self) -> dict[str, torch.Tensor] | None:
+        """The weights of best.pt when they are those of the restored best evaluation."""
+        path = self._checkpoint_path(BEST)
+        if path is None or not path.is_file() or self.best_step is None:
+            return None
+        best = load_checkpoint(path)
+        return best["model"] if best["step"] == self.best_step else None
+
+    # ----------------------------------------------------------------- small helpers
+
+    def _reset_counters(self) -> None:
+        self.epoch = 0
+        self.step = 0
+        self.batches_done = 0
+        self.best_score: float | None = None
+        self.best_epoch: int | None = None
+        self.best_step: int | None = None
+        self.bad_evals = 0
+        self.stopped_early = False
+        self.history: list[dict[str, Any]] = []
+        self.evaluations: list[dict[str, Any]] = []
+        self._best_state: dict[str, torch.Tensor] | None = None
+        self._epoch_loss = RunningMean()
+        self._log_loss = RunningMean()
+        self._elapsed = 0.0
+        self._lr = float(self.optimizer.param_groups[0]["lr"])
+        self._grad_norm: torch.Tensor | None = None
+        self._bar = ProgressBar(False, None, "")
+
+    def _should_stop(self) -> bool:
+        return self.stopped_early or self._hit_max_steps()
+
+    def _hit_max_steps(self) -> bool:
+        return self.config.max_steps is not None and self.step >= self.config.max_steps
+
+    def _updates_in(self, batches: Iterable[Batch]) -> int | None:
+        if not hasattr(batches, "__len__"):
+            return None
+        per_rank = len(batches) // self.dist.world_size  # type: ignore[arg-type]
+        return -(-per_rank // self.config.grad_accum_steps)
+
+    def _call_model_hook(self, name: str) -> None:
+        hook = getattr(self.model, name, None)
+        if callable(hook):
+            hook()
+
+    def _wrap_model(self) -> nn.Module:
+        if not self.dist.enabled:
+            return self.model
+        from torch.nn.parallel import DistributedDataParallel
+
+        device_ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(
+            self.model, device_ids=device_ids,
+            find_unused_parameters=self.config.find_unused_parameters,
+        )
+
+    def _sync_gradients(self, last: bool) -> contextlib.AbstractContextManager[Any]:
+        """DDP all-reduces gradients only on the last batch of an accumulated update."""
+        if last or not self.dist.enabled:
+            return contextlib.nullcontext()
+        return self._wrapped.no_sync()  # type: ignore[operator]
+
+    def _now(self) -> float:
+        return time.perf_counter() - self._t0
+
+    def _mark_interval(self) -> None:
+        self._interval_start = self._now()
+        self._interval_batches = 0
+        self._interval_examples = 0
+
+    def _log_step(self) -> None:
+        loss = dist_utils.all_reduce_mean(self._log_loss.mean, self.device)
+        grad_norm = float("nan") if self._grad_norm is None else float(self._grad_norm)
+        seconds = max(self._now() - self._interval_start, 1e-9)
+        self._log("step", loss=loss, lr=self._lr, grad_norm=grad_norm,
+                  batches_per_s=self._interval_batches / seconds,
+                  examples_per_s=self._interval_examples / seconds)
+        self._bar.set_postfix(loss=loss, lr=self._lr)
+        self._log_loss.reset()
+        self._mark_interval()
+
+    def _log(self, event: str, **values: Any) -> None:
+        record = {"event": event, "epoch": self.epoch, "step": self.step,
+                  "time": round(self._now(), 4), **values}
+        self._logger.write(record)
+
+
+def _resolve_device(name: str, info: dist_utils.DistInfo) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cpu":
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise SeqnlpError("device='cuda' was asked for but CUDA is not available")
+    torch.cuda.set_device(info.local_rank)
+    return torch.device("cuda", info.local_rank)
+
+
+def _chunks(items: Iterator[Batch], size: int) -> Iterator[list[Batch]]:
+    """Consecutive lists of `size` items; the last may be shorter."""
+    chunk: list[Batch] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
