@@ -1,0 +1,231 @@
+"""Batched beam search over a step function (Sutskever et al., 2014; Wu et al., 2016 for the
+length normalisation).
+
+B sentences x K beams run as one batch of B*K rows, sentence b owning rows ``b*K .. b*K+K-1``:
+
+    rows      0   1   2 | 3   4   5        (B = 2, K = 3)
+    sentence  0   0   0 | 1   1   1
+
+At every step the K*V extensions of a sentence's beams are ranked by raw log-probability.
+Those of the top K that end in `eos` move to the sentence's finished pool; the K best
+extensions that do not end in `eos` stay alive. The pool keeps the K best finished
+hypotheses by normalised score.
+
+Stopping rule: a sentence is closed when its pool holds K hypotheses and no alive prefix
+can beat the worst of them -- the bound is `LengthPenalty.best_reachable`, exact for
+log-probabilities <= 0 -- or when it has no alive prefix left. At `max_len`, the alive
+prefixes of open sentences enter the pool unfinished (``ended=False``, no `eos`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from seqnlp.decoding.greedy import check_lengths
+from seqnlp.decoding.penalties import LengthPenalty
+from seqnlp.decoding.state import (
+    ReorderFn,
+    RepeatFn,
+    StepFn,
+    check_log_probs,
+    forbid_token,
+    reorder_state,
+    repeat_state,
+    start_tokens,
+)
+
+_NEG_INF = float("-inf")
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One output of beam search.
+
+    Attributes:
+        tokens: the generated tokens, without the begin token; they end with the end token
+            exactly when `ended` is true, and never continue past it.
+        log_prob: the raw log-probability, the sum of the step's log-probabilities.
+        score: the length-normalised score the n-best list is sorted by.
+        ended: whether the hypothesis emitted the end token (false: cut at max_len).
+    """
+
+    tokens: tuple[int, ...]
+    log_prob: float
+    score: float
+    ended: bool
+
+
+class _Pool:
+    """The best `capacity` hypotheses of one sentence, sorted by score, best first."""
+
+    def __init__(self, capacity: int, penalty: LengthPenalty) -> None:
+        self.capacity = capacity
+        self.penalty = penalty
+        self.hypotheses: list[Hypothesis] = []
+
+    def add(self, tokens: list[int], log_prob: float, ended: bool) -> None:
+        score = self.penalty.score(log_prob, len(tokens))
+        self.hypotheses.append(Hypothesis(tuple(tokens), log_prob, score, ended))
+        self.hypotheses.sort(key=lambda hyp: -hyp.score)  # stable: ties keep arrival order
+        del self.hypotheses[self.capacity:]
+
+    def is_closed(self, best_alive: float, max_len: int) -> bool:
+        """Whether no alive prefix (best raw log-prob `best_alive`) can enter the pool."""
+        if best_alive == _NEG_INF:
+            return True
+        if len(self.hypotheses) < self.capacity:
+            return False
+        return self.penalty.best_reachable(best_alive, max_len) <= self.hypotheses[-1].score
+
+
+@torch.no_grad()
+def beam_search(
+    step: StepFn,
+    state: Any,
+    bos: int | torch.Tensor,
+    eos: int,
+    beam_size: int,
+    max_len: int,
+    min_len: int = 0,
+    length_penalty: str = "gnmt",
+    alpha: float = 0.0,
+    n_best: int = 1,
+    reorder: ReorderFn = reorder_state,
+    repeat: RepeatFn = repeat_state,
+) -> list[list[Hypothesis]]:
+    """Find high-scoring sequences for each sentence of a batch with a beam of `beam_size`.
+
+    The step is always called with N = B*K rows: the state is repeated K times up front and
+    only the first beam of each sentence starts alive (the others start at -inf), so the
+    first step expands one beam and yields K distinct hypotheses. With ``beam_size=1`` and
+    the raw log-probability this is `greedy_search`. Runs under ``torch.no_grad()``.
+
+    Args:
+        step: ``step(state, tokens (B*K,)) -> (log_probs (B*K, V), state)``.
+        state: the initial state for B sentences (rows on dim 0, unless `reorder` and
+            `repeat` say otherwise).
+        bos: the first input token, an int or a LongTensor (B,).
+        eos: the end token.
+        beam_size: K, the alive prefixes kept per sentence and the size of its pool.
+        max_len: the most tokens per hypothesis, the end token included.
+        min_len: the end token is forbidden until this many tokens have been generated.
+        length_penalty: ``"gnmt"``, ``"average"`` or ``"none"`` (see `LengthPenalty`).
+        alpha: the GNMT exponent; 0 ranks by raw log-probability.
+        n_best: hypotheses returned per sentence, at most `beam_size`.
+        reorder: ``reorder(state, index (B*K,))`` selects rows (default `reorder_state`).
+        repeat: ``repeat(state, K)`` repeats each row K times (default `repeat_state`).
+
+    Returns:
+        For each sentence, up to `n_best` distinct `Hypothesis` objects sorted by score,
+        best first (fewer only when fewer than `n_best` sequences have finite log-prob).
+    """
+    _check_beam(beam_size, n_best, max_len, min_len)
+    penalty = LengthPenalty(length_penalty, alpha)
+    start = start_tokens(bos, state)  # (B,)
+    batch, k = start.numel(), beam_size
+    state = repeat(state, k)
+    tokens = start.repeat_interleave(k)  # (B*K,)
+    scores = torch.full((batch, k), _NEG_INF, device=start.device)  # (B, K) raw log-probs
+    scores[:, 0] = 0.0
+    history = start.new_empty((batch * k, 0))  # (B*K, t) tokens of each alive prefix
+    pools = [_Pool(k, penalty) for _ in range(batch)]
+    closed = [False] * batch
+    for t in range(1, max_len + 1):
+        log_probs, state = step(state, tokens)
+        check_log_probs(log_probs, batch * k)
+        if t <= min_len:
+            log_probs = forbid_token(log_probs, eos)
+        top, parent, token = _top_extensions(scores.to(log_probs.dtype), log_probs, k)
+        _collect_ended(pools, closed, history, top, parent, token, eos)
+        scores, rows, tokens = _next_beams(top, parent, token, eos, k)
+        history = torch.cat([history[rows], tokens[:, None]], dim=1)
+        state = reorder(state, rows)
+        _update_closed(pools, closed, scores, max_len)
+        if all(closed):
+            break
+    _collect_unfinished(pools, closed, history, scores)
+    return [pool.hypotheses[:n_best] for pool in pools]
+
+
+def _check_beam(beam_size: int, n_best: int, max_len: int, min_len: int) -> None:
+    if beam_size < 1:
+        raise ValueError(f"beam_size must be positive, got {beam_size}")
+    if not 1 <= n_best <= beam_size:
+        raise ValueError(f"n_best must be in [1, beam_size={beam_size}], got {n_best}")
+    check_lengths(max_len, min_len)
+
+
+def _top_extensions(
+    scores: torch.Tensor, log_probs: torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The 2K best extensions of each sentence (K*V if fewer), best first.
+
+    2K is enough: at most K of them (one per beam) end in eos, so K others remain.
+    Returns their raw log-probs (B, 2K), parent beams (B, 2K) and tokens (B, 2K).
+    """
+    batch, vocab = scores.size(0), log_probs.size(1)
+    total = scores.unsqueeze(-1) + log_probs.view(batch, k, vocab)  # (B, K_prev, V)
+    top, flat = total.view(batch, k * vocab).topk(min(2 * k, k * vocab), dim=1)  # (B, 2K)
+    return top, flat // vocab, flat % vocab
+
+
+def _collect_ended(
+    pools: list[_Pool],
+    closed: list[bool],
+    history: torch.Tensor,
+    top: torch.Tensor,
+    parent: torch.Tensor,
+    token: torch.Tensor,
+    eos: int,
+) -> None:
+    """Move to the pools the extensions that end in eos among each sentence's top K."""
+    k = history.size(0) // len(pools)
+    ended = (token[:, :k] == eos) & (top[:, :k] > _NEG_INF)  # (B, K)
+    if not bool(ended.any()):
+        return
+    for b, rank in ended.nonzero().tolist():
+        if closed[b]:
+            continue
+        prefix = history[b * k + int(parent[b, rank])].tolist()
+        pools[b].add(prefix + [eos], float(top[b, rank]), ended=True)
+
+
+def _next_beams(
+    top: torch.Tensor, parent: torch.Tensor, token: torch.Tensor, eos: int, k: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The K best extensions that do not end in eos, as the next alive beams.
+
+    Returns their raw log-probs (B, K), the rows of their parents in the B*K batch (B*K,)
+    and their last tokens (B*K,). Should fewer than K extensions avoid eos (V < 2), the
+    remaining beams are dead (-inf).
+    """
+    batch, n = top.shape
+    is_eos = token == eos  # (B, 2K)
+    rank = torch.arange(n, device=top.device).expand(batch, n)
+    pick = (rank + is_eos.long() * n).argsort(dim=1)[:, :k]  # (B, K) non-eos first, by rank
+    scores = top.gather(1, pick).masked_fill(is_eos.gather(1, pick), _NEG_INF)
+    offsets = torch.arange(batch, device=top.device).unsqueeze(1) * k  # (B, 1)
+    rows = (parent.gather(1, pick) + offsets).view(-1)
+    return scores, rows, token.gather(1, pick).view(-1)
+
+
+def _update_closed(pools: list[_Pool], closed: list[bool], scores: torch.Tensor, max_len: int) -> None:
+    for b, row in enumerate(scores.tolist()):  # a plain max over K floats per sentence
+        closed[b] = closed[b] or pools[b].is_closed(max(row), max_len)
+
+
+def _collect_unfinished(
+    pools: list[_Pool], closed: list[bool], history: torch.Tensor, scores: torch.Tensor
+) -> None:
+    """At max_len, the alive prefixes of open sentences compete with the finished ones."""
+    k = scores.size(1)
+    rows = history.tolist()
+    for b, pool in enumerate(pools):
+        if closed[b]:
+            continue
+        for j, log_prob in enumerate(scores[b].tolist()):
+            if log_prob > _NEG_INF:
+                pool.add(rows[b * k + j], log_prob, ended=False)
