@@ -40,18 +40,23 @@ class TinyRNN:
     dict with a tensor leaf and a non-tensor leaf, the kind of nest seq2seq decoders carry.
     """
 
-    def __init__(self, vocab_size: int, hidden_size: int = 6, seed: int = 0, sharpness: float = 2.0):
-        g = torch.Generator().manual_seed(seed)
-        self.embedding = torch.randn(vocab_size, hidden_size, generator=g, dtype=torch.float64)
-        self.w = torch.randn(hidden_size, hidden_size, generator=g, dtype=torch.float64) / hidden_size**0.5
-        self.out = torch.randn(hidden_size, vocab_size, generator=g, dtype=torch.float64) * sharpness
-        self.generator = g
+    def __init__(
+        self, vocab_size: int, hidden_size: int = 6, seed: int = 0, sharpness: float = 2.0
+    ) -> None:
+        self.generator = torch.Generator().manual_seed(seed)
         self.hidden_size = hidden_size
+        self.embedding = self._randn(vocab_size, hidden_size)
+        self.w = self._randn(hidden_size, hidden_size) / hidden_size**0.5
+        self.out = self._randn(hidden_size, vocab_size) * sharpness
+
+    def _randn(self, *shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=self.generator, dtype=torch.float64)
 
     def initial_state(self, batch: int) -> tuple[torch.Tensor, dict[str, Any]]:
         """A fresh state for `batch` sentences, each with its own random memory."""
-        memory = torch.randn(batch, 3, self.hidden_size, generator=self.generator, dtype=torch.float64)
-        return torch.zeros(batch, self.hidden_size, dtype=torch.float64), {"memory": memory, "tag": "tiny"}
+        memory = self._randn(batch, 3, self.hidden_size)
+        h = torch.zeros(batch, self.hidden_size, dtype=torch.float64)
+        return h, {"memory": memory, "tag": "tiny"}
 
     def __call__(self, state: Any, tokens: torch.Tensor) -> tuple[torch.Tensor, Any]:
         h, extra = state

@@ -9,7 +9,14 @@ import math
 import pytest
 import torch
 
-from seqnlp.decoding import Hypothesis, LengthPenalty, beam_search, greedy_search, reorder_state, repeat_state
+from seqnlp.decoding import (
+    Hypothesis,
+    LengthPenalty,
+    beam_search,
+    greedy_search,
+    reorder_state,
+    repeat_state,
+)
 from seqnlp.decoding import beam as beam_module
 from tests.decoding.steps import (
     TinyRNN,
@@ -38,7 +45,9 @@ def test_beam_two_finds_the_sequence_greedy_misses() -> None:
     # (A A, 0.18) cannot beat them, so the search stops there.
     greedy = greedy_search(bigram_step(SHORT_SIGHTED), None, BOS, EOS, max_len=6)
     assert greedy.tokens.tolist() == [[A, EOS]]
-    (nbest,) = beam_search(bigram_step(SHORT_SIGHTED), None, BOS, EOS, beam_size=2, max_len=6, n_best=2)
+    (nbest,) = beam_search(
+        bigram_step(SHORT_SIGHTED), None, BOS, EOS, beam_size=2, max_len=6, n_best=2
+    )
     assert [h.tokens for h in nbest] == [(B, EOS), (A, EOS)]
     assert nbest[0].log_prob == pytest.approx(math.log(0.4 * 0.9), rel=1e-12)
     assert nbest[1].log_prob == pytest.approx(math.log(0.6 * 0.4), rel=1e-12)
@@ -96,11 +105,14 @@ def test_beam_size_one_is_greedy_search(seed: int, batch: int) -> None:
     [("none", 0.0, 0), ("gnmt", 0.0, 2), ("gnmt", 0.6, 0), ("gnmt", 2.0, 1), ("average", 0.0, 0)],
 )
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_an_exhaustive_beam_finds_the_brute_force_n_best(kind: str, alpha: float, min_len: int, seed: int) -> None:
+def test_an_exhaustive_beam_finds_the_brute_force_n_best(
+    kind: str, alpha: float, min_len: int, seed: int
+) -> None:
     vocab, max_len = 4, 4
     model = TinyRNN(vocab_size=vocab, seed=seed, sharpness=1.5)
     state = model.initial_state(1)
-    truth = ranked(enumerate_sequences(model, state, 3, EOS, max_len, min_len), LengthPenalty(kind, alpha))
+    sequences = enumerate_sequences(model, state, 3, EOS, max_len, min_len)
+    truth = ranked(sequences, LengthPenalty(kind, alpha))
     nbest = beam_search(
         model, state, 3, EOS, beam_size=vocab**max_len, max_len=max_len, min_len=min_len,
         length_penalty=kind, alpha=alpha, n_best=10,
@@ -110,20 +122,29 @@ def test_an_exhaustive_beam_finds_the_brute_force_n_best(kind: str, alpha: float
 
 
 @pytest.mark.parametrize(("kind", "alpha"), [("gnmt", 0.0), ("gnmt", 1.0), ("average", 0.0)])
-def test_stopping_early_never_changes_the_result(kind: str, alpha: float, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stopping_early_never_changes_the_result(
+    kind: str, alpha: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = TinyRNN(vocab_size=8, seed=11, sharpness=1.5)
     state = model.initial_state(6)
 
     def search() -> list[list[Hypothesis]]:
-        return beam_search(model, state, 1, EOS, 4, max_len=12, length_penalty=kind, alpha=alpha, n_best=4)
+        return beam_search(
+            model, state, 1, EOS, 4, max_len=12, length_penalty=kind, alpha=alpha, n_best=4
+        )
 
     early = search()
     # Only a sentence with no alive prefix may close: every search runs to max_len.
-    monkeypatch.setattr(beam_module._Pool, "is_closed", lambda self, best, max_len: best == -math.inf)
+    def never_early(self: object, best_alive: float, max_len: int) -> bool:
+        return best_alive == -math.inf
+
+    monkeypatch.setattr(beam_module._Pool, "is_closed", never_early)
     assert search() == early
 
 
-def check_hypotheses(nbest: list[Hypothesis], n_best: int, max_len: int, min_len: int, eos: int) -> None:
+def check_hypotheses(
+    nbest: list[Hypothesis], n_best: int, max_len: int, min_len: int, eos: int
+) -> None:
     assert len(nbest) == n_best
     assert len({h.tokens for h in nbest}) == n_best  # distinct
     assert [h.score for h in nbest] == sorted((h.score for h in nbest), reverse=True)
@@ -138,7 +159,9 @@ def check_hypotheses(nbest: list[Hypothesis], n_best: int, max_len: int, min_len
 def test_hypotheses_end_at_eos_respect_min_len_and_come_sorted(min_len: int, alpha: float) -> None:
     model = TinyRNN(vocab_size=5, seed=3, sharpness=0.8)
     state = model.initial_state(4)
-    results = beam_search(model, state, 1, EOS, 5, max_len=7, min_len=min_len, alpha=alpha, n_best=5)
+    results = beam_search(
+        model, state, 1, EOS, 5, max_len=7, min_len=min_len, alpha=alpha, n_best=5
+    )
     for nbest in results:
         check_hypotheses(nbest, 5, max_len=7, min_len=min_len, eos=EOS)
     if min_len == 0:
@@ -199,7 +222,9 @@ class LayerFirstRNN:
 def test_custom_reorder_and_repeat_handle_a_layer_first_state() -> None:
     model = LayerFirstRNN()
     g = torch.Generator().manual_seed(1)
-    h, c = torch.randn(2, 3, 5, generator=g, dtype=torch.float64), torch.randn(2, 3, 5, generator=g, dtype=torch.float64)
+    h = torch.randn(2, 3, 5, generator=g, dtype=torch.float64)  # (L, N, H)
+    c = torch.randn(2, 3, 5, generator=g, dtype=torch.float64)
+    bos = torch.tensor([1, 2, 3])
 
     def batch_first_step(state, tokens):  # the same model over (N, L, H) leaves
         log_probs, (h, c) = model((state[0].transpose(0, 1), state[1].transpose(0, 1)), tokens)
@@ -207,17 +232,23 @@ def test_custom_reorder_and_repeat_handle_a_layer_first_state() -> None:
 
     options = {"beam_size": 3, "max_len": 8, "n_best": 3}
     layer_first = beam_search(
-        model, (h, c), torch.tensor([1, 2, 3]), EOS, **options,
-        reorder=functools.partial(reorder_state, dim=1), repeat=functools.partial(repeat_state, dim=1),
+        model, (h, c), bos, EOS, **options,
+        reorder=functools.partial(reorder_state, dim=1),
+        repeat=functools.partial(repeat_state, dim=1),
     )
-    batch_first = beam_search(batch_first_step, (h.transpose(0, 1), c.transpose(0, 1)), torch.tensor([1, 2, 3]), EOS, **options)
+    batch_first_state = (h.transpose(0, 1), c.transpose(0, 1))
+    batch_first = beam_search(batch_first_step, batch_first_state, bos, EOS, **options)
     assert layer_first == batch_first
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"beam_size": 0}, "beam_size must be positive"), ({"beam_size": 2, "n_best": 3}, "n_best must be in"),
-     ({"beam_size": 2, "max_len": 0}, "max_len must be positive"), ({"beam_size": 2, "length_penalty": "x"}, "length_penalty")],
+    [
+        ({"beam_size": 0}, "beam_size must be positive"),
+        ({"beam_size": 2, "n_best": 3}, "n_best must be in"),
+        ({"beam_size": 2, "max_len": 0}, "max_len must be positive"),
+        ({"beam_size": 2, "length_penalty": "x"}, "length_penalty"),
+    ],
 )
 def test_invalid_options_raise(options: dict, message: str) -> None:
     kwargs = {"max_len": 5, **options}

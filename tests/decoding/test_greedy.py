@@ -8,7 +8,13 @@ import pytest
 import torch
 
 from seqnlp.decoding import greedy_search
-from tests.decoding.steps import TinyRNN, bigram_step, random_bigram, select_sentence, table_from_probs
+from tests.decoding.steps import (
+    TinyRNN,
+    bigram_step,
+    random_bigram,
+    select_sentence,
+    table_from_probs,
+)
 
 EOS, A, B, BOS = 0, 1, 2, 3
 # Greedy takes A (0.6) and then can only reach eos with 0.4; B (0.4) then eos (0.9) is better.

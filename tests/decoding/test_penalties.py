@@ -38,7 +38,9 @@ def test_gnmt_normalisation_can_prefer_the_longer_hypothesis() -> None:
     assert gnmt.score(*short) < gnmt.score(*long_)
 
 
-@pytest.mark.parametrize(("kind", "alpha"), [("gnmt", 0.0), ("gnmt", 0.7), ("gnmt", 3.0), ("average", 0.0)])
+@pytest.mark.parametrize(
+    ("kind", "alpha"), [("gnmt", 0.0), ("gnmt", 0.7), ("gnmt", 3.0), ("average", 0.0)]
+)
 def test_best_reachable_bounds_every_extension(kind: str, alpha: float) -> None:
     penalty, rng = LengthPenalty(kind, alpha), random.Random(0)
     for _ in range(500):

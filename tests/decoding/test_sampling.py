@@ -20,7 +20,14 @@ def kept(logits: torch.Tensor) -> list[int]:
 
 @pytest.mark.parametrize(
     ("p", "expected"),
-    [(0.01, [1]), (0.45, [1]), (0.7, [1, 2]), (0.8, [1, 2, 3]), (0.95, [0, 1, 2, 3]), (1.0, [0, 1, 2, 3])],
+    [
+        (0.01, [1]),
+        (0.45, [1]),
+        (0.7, [1, 2]),
+        (0.8, [1, 2, 3]),
+        (0.95, [0, 1, 2, 3]),
+        (1.0, [0, 1, 2, 3]),
+    ],
 )
 def test_top_p_keeps_the_smallest_set_reaching_p(p: float, expected: list[int]) -> None:
     logits = torch.tensor([PROBS]).log()
@@ -34,7 +41,9 @@ def test_top_p_keeps_the_kept_logits_unchanged_and_works_per_row() -> None:
     assert [i for i, v in enumerate(out[1].tolist()) if v > -math.inf] == [1, 2]
 
 
-@pytest.mark.parametrize(("k", "expected"), [(1, [1]), (2, [1, 2]), (3, [1, 2, 3]), (9, [0, 1, 2, 3])])
+@pytest.mark.parametrize(
+    ("k", "expected"), [(1, [1]), (2, [1, 2]), (3, [1, 2, 3]), (9, [0, 1, 2, 3])]
+)
 def test_top_k_keeps_the_k_most_probable(k: int, expected: list[int]) -> None:
     assert kept(top_k_filter(torch.tensor([PROBS]).log(), k)) == expected
 
@@ -69,7 +78,8 @@ def test_top_k_one_and_a_cold_temperature_reproduce_greedy(seed: int, batch: int
     state = model.initial_state(batch)
     greedy = greedy_search(model, state, 1, EOS, max_len=15)
     for options in ({"top_k": 1}, {"temperature": 1e-4}, {"top_p": 1e-6}):
-        drawn = sample(model, state, 1, EOS, max_len=15, generator=torch.Generator().manual_seed(seed), **options)
+        generator = torch.Generator().manual_seed(seed)
+        drawn = sample(model, state, 1, EOS, max_len=15, generator=generator, **options)
         assert torch.equal(drawn.tokens, greedy.tokens)
         assert torch.equal(drawn.log_prob, greedy.log_prob)  # scored under the model
 
@@ -79,7 +89,8 @@ def test_the_same_generator_seed_gives_the_same_sequences() -> None:
     state = model.initial_state(4)
 
     def draw(seed: int) -> torch.Tensor:
-        return sample(model, state, 1, EOS, max_len=20, top_p=0.9, generator=torch.Generator().manual_seed(seed)).tokens
+        generator = torch.Generator().manual_seed(seed)
+        return sample(model, state, 1, EOS, max_len=20, top_p=0.9, generator=generator).tokens
 
     assert torch.equal(draw(3), draw(3))
     assert not torch.equal(draw(3), draw(4))
@@ -100,7 +111,9 @@ FIRST = [0.1, 0.2, 0.3, 0.4]
         ({"temperature": 2.0}, [math.sqrt(p) / sum(map(math.sqrt, FIRST)) for p in FIRST]),
     ],
 )
-def test_first_token_frequencies_match_the_filtered_distribution(options: dict, expected: list[float]) -> None:
+def test_first_token_frequencies_match_the_filtered_distribution(
+    options: dict, expected: list[float]
+) -> None:
     table = table_from_probs([[1, 0, 0, 0], FIRST, [1, 0, 0, 0], [1, 0, 0, 0]])
     draws = 40_000
     result = sample(
@@ -114,11 +127,12 @@ def test_first_token_frequencies_match_the_filtered_distribution(options: dict, 
 @pytest.mark.parametrize("min_len", [0, 2, 5])
 def test_sampling_honours_min_len_and_stops_at_eos(min_len: int) -> None:
     table = random_bigram(5, seed=8, sharpness=0.3)
-    result = sample(
-        bigram_step(table), None, torch.ones(200, dtype=torch.long), EOS, max_len=8, min_len=min_len,
-        generator=torch.Generator().manual_seed(1),
-    )
-    for row, length, ended in zip(result.tokens.tolist(), result.lengths.tolist(), result.ended.tolist()):
+    bos = torch.ones(200, dtype=torch.long)
+    generator = torch.Generator().manual_seed(1)
+    step = bigram_step(table)
+    result = sample(step, None, bos, EOS, max_len=8, min_len=min_len, generator=generator)
+    rows = zip(result.tokens.tolist(), result.lengths.tolist(), result.ended.tolist())
+    for row, length, ended in rows:
         assert EOS not in row[:min_len]
         assert ended == (EOS in row) and (not ended or row.index(EOS) == length - 1)
         assert all(token == EOS for token in row[length:])  # padded with eos, the default pad

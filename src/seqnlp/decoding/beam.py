@@ -7,9 +7,11 @@ B sentences x K beams run as one batch of B*K rows, sentence b owning rows ``b*K
     sentence  0   0   0 | 1   1   1
 
 At every step the K*V extensions of a sentence's beams are ranked by raw log-probability.
-Those of the top K that end in `eos` move to the sentence's finished pool; the K best
-extensions that do not end in `eos` stay alive. The pool keeps the K best finished
-hypotheses by normalised score.
+Those of the top K that end in `eos` move to the sentence's finished pool (only the top K,
+so that a beam of one is greedy search); the K best extensions that do not end in `eos`
+stay alive, so a hypothesis never extends past its end token. The pool keeps the K best
+finished hypotheses by normalised score. A closed sentence's rows stay in the batch until
+every sentence is closed; their extensions are ignored.
 
 Stopping rule: a sentence is closed when its pool holds K hypotheses and no alive prefix
 can beat the worst of them -- the bound is `LengthPenalty.best_reachable`, exact for
@@ -107,7 +109,8 @@ def beam_search(
         step: ``step(state, tokens (B*K,)) -> (log_probs (B*K, V), state)``.
         state: the initial state for B sentences (rows on dim 0, unless `reorder` and
             `repeat` say otherwise).
-        bos: the first input token, an int or a LongTensor (B,).
+        bos: the first input token, an int or a LongTensor (B,); an int takes B from dim 0
+            of the state's first tensor leaf, so pass a tensor for other layouts.
         eos: the end token.
         beam_size: K, the alive prefixes kept per sentence and the size of its pool.
         max_len: the most tokens per hypothesis, the end token included.
@@ -138,7 +141,9 @@ def beam_search(
         check_log_probs(log_probs, batch * k)
         if t <= min_len:
             log_probs = forbid_token(log_probs, eos)
-        top, parent, token = _top_extensions(scores.to(log_probs.dtype), log_probs, k)
+        # .to(): the step's dtype and device (an int bos with no tensor state starts on CPU).
+        top, parent, token = _top_extensions(scores.to(log_probs), log_probs, k)
+        history = history.to(token.device)
         _collect_ended(pools, closed, history, top, parent, token, eos)
         scores, rows, tokens = _next_beams(top, parent, token, eos, k)
         history = torch.cat([history[rows], tokens[:, None]], dim=1)
@@ -212,7 +217,9 @@ def _next_beams(
     return scores, rows, token.gather(1, pick).view(-1)
 
 
-def _update_closed(pools: list[_Pool], closed: list[bool], scores: torch.Tensor, max_len: int) -> None:
+def _update_closed(
+    pools: list[_Pool], closed: list[bool], scores: torch.Tensor, max_len: int
+) -> None:
     for b, row in enumerate(scores.tolist()):  # a plain max over K floats per sentence
         closed[b] = closed[b] or pools[b].is_closed(max(row), max_len)
 

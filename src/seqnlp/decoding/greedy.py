@@ -90,7 +90,9 @@ def generate(
         check_log_probs(log_probs, batch)
         if t < min_len:
             log_probs = forbid_token(log_probs, eos)
-        chosen = choose(log_probs).to(tokens.device)  # (B,)
+        chosen = choose(log_probs).to(log_probs.device)  # (B,)
+        # Follow the step's device (an int bos with no tensor in the state starts on CPU).
+        ended, lengths = ended.to(chosen.device), lengths.to(chosen.device)
         picked = log_probs.gather(1, chosen[:, None]).squeeze(1)
         total = torch.zeros_like(picked) if total is None else total
         # A finished row keeps its score; `where` avoids 0 * -inf = nan.

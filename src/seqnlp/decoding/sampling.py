@@ -57,7 +57,8 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     sorted_logits, order = logits.sort(dim=-1, descending=True)  # (N, V), most probable first
     probs = sorted_logits.softmax(dim=-1)
     # (N, V) probability of the tokens ranked above each token: an exclusive cumulative sum.
-    mass_above = torch.cat([torch.zeros_like(probs[..., :1]), probs.cumsum(dim=-1)[..., :-1]], dim=-1)
+    cumulative = probs.cumsum(dim=-1)
+    mass_above = torch.cat([torch.zeros_like(probs[..., :1]), cumulative[..., :-1]], dim=-1)
     drop_sorted = mass_above >= p
     drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)  # back to vocab order
     return logits.masked_fill(drop, float("-inf"))

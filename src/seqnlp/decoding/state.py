@@ -120,7 +120,9 @@ def start_tokens(bos: int | torch.Tensor, state: Any) -> torch.Tensor:
     """
     if isinstance(bos, torch.Tensor):
         if bos.dim() != 1 or bos.numel() == 0:
-            raise ValueError(f"bos must be an int or a non-empty 1-D tensor, got shape {tuple(bos.shape)}")
+            raise ValueError(
+                f"bos must be an int or a non-empty 1-D tensor, got shape {tuple(bos.shape)}"
+            )
         return bos.long()
     leaf = first_tensor(state)
     batch = 1 if leaf is None or leaf.dim() == 0 else leaf.size(0)
@@ -131,7 +133,9 @@ def start_tokens(bos: int | torch.Tensor, state: Any) -> torch.Tensor:
 def check_log_probs(log_probs: torch.Tensor, rows: int) -> None:
     """Raise ValueError unless a step returned a floating tensor of shape (rows, V)."""
     if not isinstance(log_probs, torch.Tensor) or not log_probs.is_floating_point():
-        raise ValueError(f"step must return a float tensor of log-probabilities, got {type(log_probs)}")
+        raise ValueError(
+            f"step must return a float tensor of log-probabilities, got {type(log_probs)}"
+        )
     if log_probs.dim() != 2 or log_probs.size(0) != rows:
         raise ValueError(
             f"step must return log_probs of shape ({rows}, V), got {tuple(log_probs.shape)}"
