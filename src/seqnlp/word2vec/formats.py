@@ -1,0 +1,490 @@
+"""Word-vector files: the word2vec C tool's text and binary formats (Mikolov et al., 2013),
+readable and writable interchangeably with gensim, and a fast native format (a directory
+holding `vectors.npy` and `vocab.json`) that loads with one read or a memory map.
+
+Readers never trust a header: a plain file's size bounds the allocation before it is made,
+and every malformed row raises `DataFormatError` with the file and the line (text) or the
+word's 1-based position (binary).
+
+    text:    "V E\\n" then V lines "word v1 v2 ... vE\\n"
+    binary:  "V E\\n" then V records "word " + E little-endian float32 [+ "\\n" as the C tool writes]
+    native:  DIR/vocab.json {format, format_version, vector_size, index_to_key, counts}
+             DIR/vectors.npy (V, E) float32
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from seqnlp.errors import DataFormatError
+from seqnlp.fileio import PathLike, atomic_write, open_binary
+
+logger = logging.getLogger(__name__)
+
+NATIVE_FORMAT = "seqnlp.keyedvectors"
+NATIVE_FORMAT_VERSION = 1
+_VOCAB_FILE = "vocab.json"
+_VECTORS_FILE = "vectors.npy"
+
+_FLOAT32_LE = np.dtype("<f4")
+_MAX_HEADER_BYTES = 256  # "V E\n" is a few dozen bytes; more means this is not a header
+_MAX_WORD_BYTES = 1 << 16  # a binary record's word must end (with a space) within this
+_SNIFF_BYTES = 4096  # bytes after the header looked at to tell text from binary
+_TEXT_BLOCK_ROWS = 8192  # text rows parsed per NumPy conversion
+
+Parsed = tuple[np.ndarray, list[str]]  # vectors (V, E) float32, index_to_key
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def write_word2vec(
+    path: PathLike, vectors: np.ndarray, keys: Sequence[str], binary: bool = False
+) -> None:
+    """Write vectors in the word2vec C format, atomically.
+
+    Text rows hold the shortest decimal that reads back as the same float32, so a text
+    round trip is exact. Binary records end with a newline, as the C tool writes them
+    (gensim's reader accepts both).
+
+    Args:
+        path: the output file.
+        vectors: (V, E) array, stored as float32.
+        keys: the V words; none may be empty or contain a space or a newline.
+        binary: binary records instead of text rows.
+
+    Raises:
+        ValueError: a word that the format cannot hold, or a shape mismatch.
+    """
+    matrix = np.asarray(vectors, dtype=np.float32)
+    if matrix.ndim != 2 or matrix.shape[0] != len(keys):
+        raise ValueError(f"vectors of shape {matrix.shape} do not match {len(keys)} keys")
+    for key in keys:
+        _check_writable_key(key)
+    with atomic_write(path, "wb") as out:
+        out.write(f"{matrix.shape[0]} {matrix.shape[1]}\n".encode("ascii"))
+        if binary:
+            little = matrix.astype(_FLOAT32_LE, copy=False)
+            for key, row in zip(keys, little):
+                out.write(key.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        else:
+            for key, row in zip(keys, matrix):
+                values = " ".join(map(str, row))  # str(np.float32): shortest round trip
+                out.write(f"{key} {values}\n".encode("utf-8"))
+
+
+def _check_writable_key(key: str) -> None:
+    if not isinstance(key, str) or not key or " " in key or "\n" in key:
+        raise ValueError(
+            f"word {key!r} cannot be stored in word2vec format "
+            "(it must be a non-empty string without spaces or newlines)"
+        )
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def read_word2vec(
+    path: PathLike,
+    binary: bool | None = None,
+    limit: int | None = None,
+    unicode_errors: str = "strict",
+) -> Parsed:
+    """Read a word2vec C-format file, text or binary (`.gz`/`.xz` decompressed on the fly).
+
+    Args:
+        path: the file.
+        binary: True or False to force the format; None detects it from the first record.
+        limit: read at most this many words (the first ones in the file).
+        unicode_errors: how to decode words that are not valid UTF-8: "strict" raises
+            DataFormatError, "replace" or "ignore" behave as in `bytes.decode` (the C tool
+            may cut a multi-byte character in two).
+
+    Returns:
+        `(vectors, index_to_key)`: a (V, E) float32 array and the V words in file order.
+        A word repeated in the file keeps its first vector (as gensim does); the later
+        copies are dropped with a warning.
+
+    Raises:
+        DataFormatError: a bad header, a truncated file, a row with the wrong number of
+            values, a value that is not a number, or undecodable bytes.
+    """
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    with open_binary(path) as stream:
+        rows, size = _read_header(stream, path)
+        wanted = rows if limit is None else min(rows, limit)
+        header_bytes = stream.tell()
+        remaining = _plain_file_size(path) - header_bytes if _is_plain(path) else None
+        sniff = _peek(stream, _SNIFF_BYTES)
+        if binary is None:
+            binary = not _looks_like_text(sniff, size)
+        record_bytes = 4 * size + 1 if binary else 2 * size + 1
+        if remaining is not None and wanted * record_bytes > remaining:
+            raise DataFormatError(
+                path, 1, f"header declares {rows} words of {size} dimensions, which needs "
+                f"at least {wanted * record_bytes} bytes, but only {remaining} bytes follow"
+            )
+        reader = _read_binary_rows if binary else _read_text_rows
+        vectors, keys = reader(stream, path, wanted, size, unicode_errors)
+    return _drop_duplicates(vectors, keys, path)
+
+
+def _read_header(stream: BinaryIO, path: PathLike) -> tuple[int, int]:
+    raw = stream.readline(_MAX_HEADER_BYTES)
+    if not raw:
+        raise DataFormatError(path, None, "file is empty")
+    if not raw.endswith(b"\n"):
+        raise DataFormatError(path, 1, "header line 'V E' is missing or too long")
+    fields = raw.decode("ascii", errors="replace").split()
+    if len(fields) != 2 or not all(f.isdigit() for f in fields):
+        raise DataFormatError(
+            path, 1, f"header must be two non-negative integers 'V E', got {raw[:80]!r}"
+        )
+    rows, size = int(fields[0]), int(fields[1])
+    if size < 1:
+        raise DataFormatError(path, 1, f"vector size must be >= 1, got {size}")
+    return rows, size
+
+
+def _is_plain(path: PathLike) -> bool:
+    return not os.fspath(path).endswith((".gz", ".xz"))
+
+
+def _plain_file_size(path: PathLike) -> int:
+    return os.stat(path).st_size
+
+
+def _peek(stream: BinaryIO, count: int) -> bytes:
+    """The next `count` bytes of `stream`, left unread (works on plain and compressed files)."""
+    if hasattr(stream, "peek"):
+        data = b""
+        while len(data) < count:
+            more = stream.peek(count)  # type: ignore[attr-defined]
+            if len(more) <= len(data):
+                break
+            data = more
+        return data[:count]
+    position = stream.tell()
+    data = stream.read(count)
+    stream.seek(position)
+    return data
+
+
+def _looks_like_text(sample: bytes, size: int) -> bool:
+    """Whether the bytes after the header read as text rows rather than binary records.
+
+    Text if the first row is a word and `size` numbers, or if the sample is clean text
+    (so that a malformed text file gets the text reader's precise error). Binary float32
+    data is almost never either.
+    """
+    first = sample.split(b"\n", 1)[0]
+    values = first.decode("utf-8", errors="replace").partition(" ")[2].split()
+    if len(values) == size and all(_is_float(v) for v in values):
+        return True
+    text = sample.decode("utf-8", errors="ignore")
+    clean = len(text.encode("utf-8")) >= len(sample) - 3  # a cut final character is fine
+    return clean and not any(ch < " " and ch not in "\t\n\r" for ch in text)
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_text_rows(
+    stream: BinaryIO, path: PathLike, wanted: int, size: int, unicode_errors: str
+) -> Parsed:
+    keys: list[str] = []
+    blocks: list[np.ndarray] = []
+    pending: list[str] = []  # the value strings of up to _TEXT_BLOCK_ROWS rows
+    first_line = 2  # the header is line 1
+    for lineno in range(2, wanted + 2):
+        raw = stream.readline()
+        if not raw:
+            raise DataFormatError(
+                path, lineno, f"file ends after {len(keys)} words; the header declares {wanted}"
+            )
+        word, values = _split_text_row(raw, path, lineno, size, unicode_errors)
+        keys.append(word)
+        pending.extend(values)
+        if len(pending) >= _TEXT_BLOCK_ROWS * size:
+            blocks.append(_text_block(pending, size, path, first_line))
+            pending, first_line = [], lineno + 1
+    if pending:
+        blocks.append(_text_block(pending, size, path, first_line))
+    vectors = np.concatenate(blocks) if blocks else np.zeros((0, size), np.float32)
+    return vectors, keys
+
+
+def _split_text_row(
+    raw: bytes, path: PathLike, lineno: int, size: int, unicode_errors: str
+) -> tuple[str, list[str]]:
+    try:
+        text = raw.decode("utf-8", errors=unicode_errors)
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(
+            path, lineno, f"invalid UTF-8 at byte {exc.start} of the line "
+            "(unicode_errors='replace' reads it anyway)"
+        ) from None
+    word, _, rest = text.rstrip("\r\n").partition(" ")
+    values = rest.split()
+    if not word:
+        raise DataFormatError(path, lineno, "row starts with a space: the word is missing")
+    if len(values) != size:
+        raise DataFormatError(
+            path, lineno, f"expected {size} values after {word!r}, found {len(values)}"
+        )
+    return word, values
+
+
+def _text_block(values: list[str], size: int, path: PathLike, first_line: int) -> np.ndarray:
+    try:
+        return np.array(values, dtype=np.float64).astype(np.float32).reshape(-1, size)
+    except ValueError:
+        for position, value in enumerate(values):
+            if not _is_float(value):
+                raise DataFormatError(
+                    path, first_line + position // size, f"value {value!r} is not a number"
+                ) from None
+        raise
+
+
+def _read_binary_rows(
+    stream: BinaryIO, path: PathLike, wanted: int, size: int, unicode_errors: str
+) -> Parsed:
+    record = _BinaryRecords(stream, path)
+    keys: list[str] = []
+    vectors = _GrowingRows(wanted, size)
+    for index in range(1, wanted + 1):
+        word_bytes = record.read_word(index).lstrip(b"\n")  # C tool: "\n" after each vector
+        try:
+            word = word_bytes.decode("utf-8", errors=unicode_errors)
+        except UnicodeDecodeError as exc:
+            raise DataFormatError(
+                path, None, f"word {index}: invalid UTF-8 at byte {exc.start} "
+                "(unicode_errors='replace' reads it anyway)"
+            ) from None
+        if not word:
+            raise DataFormatError(path, None, f"word {index}: the word is empty")
+        vectors.append(record.read_vector(index, size))
+        keys.append(word)
+    return vectors.array(), keys
+
+
+class _BinaryRecords:
+    """Reads `word ` and float32 blocks from a stream, naming the record on truncation."""
+
+    def __init__(self, stream: BinaryIO, path: PathLike) -> None:
+        self._stream = stream
+        self._path = path
+        self._buffer = b""
+
+    def read_word(self, index: int) -> bytes:
+        while True:
+            space = self._buffer.find(b" ")
+            if space >= 0:
+                word, self._buffer = self._buffer[:space], self._buffer[space + 1 :]
+                return word
+            if len(self._buffer) > _MAX_WORD_BYTES:
+                raise DataFormatError(
+                    self._path, None,
+                    f"word {index}: no space within {_MAX_WORD_BYTES} bytes (not a binary record)",
+                )
+            more = self._stream.read(_SNIFF_BYTES * 16)
+            if not more:
+                raise DataFormatError(
+                    self._path, None, f"word {index}: file ends before the word does "
+                    f"(only {index - 1} complete words)"
+                )
+            self._buffer += more
+
+    def read_vector(self, index: int, size: int) -> np.ndarray:
+        need = 4 * size
+        data = self._buffer[:need]
+        self._buffer = self._buffer[need:]
+        while len(data) < need:  # in bounded reads: a lying size must not allocate up front
+            more = self._stream.read(min(need - len(data), 1 << 20))
+            if not more:
+                break
+            data += more
+        if len(data) < need:
+            raise DataFormatError(
+                self._path, None, f"word {index}: file ends inside its vector "
+                f"({len(data)} of {need} bytes)"
+            )
+        return np.frombuffer(data, dtype=_FLOAT32_LE)
+
+
+class _GrowingRows:
+    """A (rows, E) float32 buffer that grows by doubling, never past `limit` rows.
+
+    Memory stays proportional to what was actually read, whatever a header claims.
+    """
+
+    def __init__(self, limit: int, size: int) -> None:
+        self._limit = limit
+        self._data = np.empty((0, size), np.float32)
+        self._count = 0
+
+    def append(self, row: np.ndarray) -> None:
+        if self._count == len(self._data):
+            capacity = min(self._limit, max(16, 2 * len(self._data)))
+            grown = np.empty((capacity, self._data.shape[1]), np.float32)
+            grown[: self._count] = self._data[: self._count]
+            self._data = grown
+        self._data[self._count] = row
+        self._count += 1
+
+    def array(self) -> np.ndarray:
+        return self._data[: self._count]
+
+
+def _drop_duplicates(vectors: np.ndarray, keys: list[str], path: PathLike) -> Parsed:
+    first: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        first.setdefault(key, index)
+    if len(first) == len(keys):
+        return vectors, keys
+    logger.warning(
+        "%s: %d repeated words, keeping the first vector of each", path, len(keys) - len(first)
+    )
+    rows = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+    return np.ascontiguousarray(vectors[rows]), list(first)
+
+
+# ----------------------------------------------------------------------------- native
+
+
+def is_native(path: PathLike) -> bool:
+    """Whether `path` is a directory written by `save_native`."""
+    return Path(path, _VOCAB_FILE).is_file()
+
+
+def save_native(
+    path: PathLike, vectors: np.ndarray, keys: Sequence[str], counts: np.ndarray | None = None
+) -> None:
+    """Save vectors as a directory `path/` with `vectors.npy` and `vocab.json`, atomically.
+
+    The directory is built beside `path` and renamed into place; an existing native
+    directory at `path` is replaced. Anything else at `path` is left alone (error).
+
+    Raises:
+        FileExistsError: `path` exists and is not a native vectors directory.
+    """
+    target = Path(path)
+    if target.exists() and not is_native(target) and not _is_empty_dir(target):
+        raise FileExistsError(f"{target} exists and is not a seqnlp vectors directory")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        _write_native_files(staging, np.asarray(vectors, np.float32), keys, counts)
+        _replace_dir(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write_native_files(
+    folder: Path, vectors: np.ndarray, keys: Sequence[str], counts: np.ndarray | None
+) -> None:
+    meta = {
+        "format": NATIVE_FORMAT,
+        "format_version": NATIVE_FORMAT_VERSION,
+        "vector_size": int(vectors.shape[1]),
+        "index_to_key": list(keys),
+        "counts": None if counts is None else [int(c) for c in counts],
+    }
+    with atomic_write(folder / _VECTORS_FILE, "wb") as out:
+        np.save(out, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+    with atomic_write(folder / _VOCAB_FILE, "w", encoding="utf-8") as out:
+        json.dump(meta, out, ensure_ascii=False)
+
+
+def _is_empty_dir(path: Path) -> bool:
+    return path.is_dir() and not any(path.iterdir())
+
+
+def _replace_dir(staging: Path, target: Path) -> None:
+    if not target.exists() or _is_empty_dir(target):
+        os.replace(staging, target)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    os.replace(target, old / "previous")
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_native(path: PathLike, mmap: bool = False) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """Load a directory written by `save_native`.
+
+    Args:
+        path: the directory.
+        mmap: map `vectors.npy` read-only instead of reading it (instant for any size).
+
+    Returns:
+        `(vectors (V, E) float32, index_to_key, counts (V,) int64 or None)`.
+
+    Raises:
+        DataFormatError: missing files, an unknown format version, or inconsistent shapes.
+    """
+    folder = Path(path)
+    meta = _read_meta(folder)
+    keys = meta.get("index_to_key")
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise DataFormatError(folder / _VOCAB_FILE, None, "index_to_key must be a list of strings")
+    vectors = _read_vectors_npy(folder / _VECTORS_FILE, mmap)
+    if vectors.shape != (len(keys), meta.get("vector_size")):
+        raise DataFormatError(
+            folder / _VECTORS_FILE, None, f"shape {vectors.shape} does not match "
+            f"{len(keys)} keys of size {meta.get('vector_size')}"
+        )
+    counts = meta.get("counts")
+    if counts is not None:
+        if len(counts) != len(keys):
+            raise DataFormatError(folder / _VOCAB_FILE, None, "counts and index_to_key differ in length")
+        counts = np.asarray(counts, dtype=np.int64)
+    return vectors, keys, counts
+
+
+def _read_meta(folder: Path) -> dict:
+    meta_path = folder / _VOCAB_FILE
+    if not meta_path.is_file():
+        raise DataFormatError(folder, None, f"not a seqnlp vectors directory (no {_VOCAB_FILE})")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataFormatError(meta_path, None, f"invalid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != NATIVE_FORMAT:
+        raise DataFormatError(meta_path, None, f"format is not {NATIVE_FORMAT!r}")
+    if meta.get("format_version") != NATIVE_FORMAT_VERSION:
+        raise DataFormatError(
+            meta_path, None, f"format_version {meta.get('format_version')!r} is not supported "
+            f"(this seqnlp reads version {NATIVE_FORMAT_VERSION})"
+        )
+    return meta
+
+
+def _read_vectors_npy(path: Path, mmap: bool) -> np.ndarray:
+    if not path.is_file():
+        raise DataFormatError(path, None, "missing vectors file")
+    try:
+        vectors = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataFormatError(path, None, f"not a readable .npy array ({exc})") from None
+    if vectors.ndim != 2 or vectors.dtype != np.float32:
+        raise DataFormatError(path, None, f"expected a 2-D float32 array, got {vectors.dtype} {vectors.shape}")
+    return vectors
+
