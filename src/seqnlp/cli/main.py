@@ -18,6 +18,7 @@ from seqnlp.errors import SeqnlpError
 # (name, module, help). Each module exposes a `typer.Typer` named `app`.
 SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("data", "seqnlp.cli.data", "List, fetch, verify and inspect benchmark data sets."),
+    ("w2v", "seqnlp.cli.w2v", "Train, query, evaluate and plot word vectors."),
 ]
 
 app = typer.Typer(
