@@ -50,6 +50,12 @@ def test_w2v_is_registered_in_the_main_cli() -> None:
     assert ("w2v", "seqnlp.cli.w2v", "Train, query, evaluate and plot word vectors.") in cli_main.SUBCOMMANDS
 
 
+def test_train_command_of_the_trainer_is_registered() -> None:
+    result = invoke("train", "--help")
+    assert result.exit_code == 0
+    assert "CORPUS" in result.output
+
+
 def test_similar_prints_the_neighbours_in_order(vectors_path: Path, kv: KeyedVectors) -> None:
     result = invoke("similar", vectors_path, "king", "-n", 4)
     assert result.exit_code == 0, result.output

@@ -1,5 +1,6 @@
-"""`seqnlp w2v`: query, evaluate and plot word vectors (word2vec text/binary or native).
+"""`seqnlp w2v`: train, query, evaluate and plot word vectors (word2vec text/binary or native).
 
+    seqnlp w2v train CORPUS -o vectors.bin [...]     (seqnlp.cli.w2v_train)
     seqnlp w2v similar VECTORS WORD [-n 10]
     seqnlp w2v analogy VECTORS A B C [-n 5]          A is to B as C is to ?
     seqnlp w2v eval VECTORS [--restrict-vocab 30000] [--method 3cosadd|3cosmul]
@@ -16,10 +17,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from seqnlp.cli.w2v_train import train_command
+
 if TYPE_CHECKING:
     from seqnlp.word2vec.keyedvectors import KeyedVectors
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app.command("train")(train_command)
 
 VECTORS_HELP = "Word vectors: a word2vec text or binary file (detected), or a native directory."
 
