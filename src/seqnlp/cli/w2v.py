@@ -20,6 +20,7 @@ import typer
 from seqnlp.cli.w2v_train import train_command
 
 if TYPE_CHECKING:
+    from seqnlp.embeddings.evaluate import AnalogyResult
     from seqnlp.word2vec.keyedvectors import KeyedVectors
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -38,7 +39,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Columns padded to their widest cell; text left-aligned, numbers right-aligned."""
     cells = [[str(c) for c in headers]] + [[_cell(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    numeric = [bool(rows) and all(_is_number(row[i]) for row in cells[1:]) for i in range(len(headers))]
+    body = cells[1:]
+    numeric = [bool(body) and all(_is_number(row[i]) for row in body) for i in range(len(widths))]
 
     def line(row: Sequence[str]) -> str:
         parts = [c.rjust(w) if num else c.ljust(w) for c, w, num in zip(row, widths, numeric)]
@@ -46,6 +48,10 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(cells[0]), rule] + [line(row) for row in cells[1:]])
+
+
+def _ranking(pairs: Sequence[tuple[str, float]]) -> str:
+    return _table(["rank", "word", "cosine"], [(i, w, s) for i, (w, s) in enumerate(pairs, 1)])
 
 
 def _cell(value: object) -> str:
@@ -69,7 +75,7 @@ def similar(
     """Print the nearest neighbours of WORD by cosine similarity."""
     kv = _load(vectors)
     neighbours = kv.most_similar(word, topn=topn)
-    typer.echo(_table(["rank", "word", "cosine"], [(i, w, s) for i, (w, s) in enumerate(neighbours, 1)]))
+    typer.echo(_ranking(neighbours))
 
 
 @app.command()
@@ -84,7 +90,7 @@ def analogy(
     kv = _load(vectors)
     answers = kv.most_similar(positive=[b, c], negative=[a], topn=topn)
     typer.echo(f"{a} : {b} :: {c} : ?")
-    typer.echo(_table(["rank", "word", "cosine"], [(i, w, s) for i, (w, s) in enumerate(answers, 1)]))
+    typer.echo(_ranking(answers))
 
 
 @app.command("eval")
@@ -131,11 +137,9 @@ def _default_eval_files() -> tuple[Path, Path, Path]:
     return files["analogies"], files["wordsim353"], files["simlex999"]
 
 
-def _analogy_table(result: object) -> str:
-    rows = [
-        (s.section, s.correct, s.answered, f"{100.0 * s.accuracy:.2f}", s.oov)
-        for s in [*result.sections, result.semantic, result.syntactic, result.total]  # type: ignore[attr-defined]
-    ]
+def _analogy_table(result: AnalogyResult) -> str:
+    scores = [*result.sections, result.semantic, result.syntactic, result.total]
+    rows = [(s.section, s.correct, s.answered, f"{100.0 * s.accuracy:.2f}", s.oov) for s in scores]
     return _table(["section", "correct", "answered", "accuracy %", "oov"], rows)
 
 
@@ -154,7 +158,9 @@ def plot(
     if kind not in KINDS:
         raise typer.BadParameter(f"must be one of {', '.join(KINDS)}", param_hint="--kind")
     if (words is None) == (top is None):
-        raise typer.BadParameter("give exactly one of --words and --top", param_hint="--words/--top")
+        raise typer.BadParameter(
+            "give exactly one of --words and --top", param_hint="--words/--top"
+        )
     chosen = None if words is None else [w.strip() for w in words.split(",") if w.strip()]
     kv = _load(vectors)
     try:

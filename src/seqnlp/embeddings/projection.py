@@ -19,7 +19,7 @@ class MissingDependencyError(SeqnlpError, ImportError):
 
 
 def require(module: str, extra: str = "plots") -> ModuleType:
-    """Import an optional package, or raise MissingDependencyError naming `pip install seqnlp[extra]`."""
+    """Import an optional package, or raise MissingDependencyError naming the pip command."""
     try:
         return importlib.import_module(module)
     except ImportError:

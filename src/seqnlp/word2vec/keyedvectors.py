@@ -16,7 +16,7 @@ import numpy as np
 
 from seqnlp.errors import SeqnlpError
 from seqnlp.fileio import PathLike
-from seqnlp.word2vec import formats
+from seqnlp.word2vec import formats, native
 
 logger = logging.getLogger(__name__)
 
@@ -272,12 +272,12 @@ class KeyedVectors:
 
     def save(self, path: PathLike) -> None:
         """Save in the native format: a directory with `vectors.npy` and `vocab.json`."""
-        formats.save_native(path, self._vectors, self.index_to_key, self.counts)
+        native.save_native(path, self._vectors, self.index_to_key, self.counts)
 
     @classmethod
     def load(cls, path: PathLike, mmap: bool = False) -> KeyedVectors:
-        """Load a native-format directory; `mmap` maps the matrix read-only instead of reading it."""
-        vectors, keys, counts = formats.load_native(path, mmap=mmap)
+        """Load a native-format directory; `mmap` maps the matrix read-only, reading nothing."""
+        vectors, keys, counts = native.load_native(path, mmap=mmap)
         return cls(vectors, keys, counts)
 
 
@@ -293,7 +293,7 @@ def load_vectors(
             directories, keep only the first `limit` rows.
         unicode_errors: as in `KeyedVectors.load_word2vec_format`.
     """
-    if formats.is_native(path):
+    if native.is_native(path):
         kv = KeyedVectors.load(path)
         if limit is not None and limit < len(kv):
             counts = None if kv.counts is None else kv.counts[:limit]
