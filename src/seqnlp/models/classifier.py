@@ -1,0 +1,263 @@
+"""Sequence-to-class models: embeddings -> recurrent or time-delay encoder -> pooling -> linear.
+
+The worked example of Elman-style sentiment classification (a SimpleRNN reading the first
+500 words of an IMDB review and a sigmoid on its last state) is
+`ClassifierConfig(encoder="rnn", embedding_dim=32, hidden_size=32, pooling="last")`; gated
+encoders (Hochreiter & Schmidhuber 1997; Cho et al. 2014), bidirectional reading (Schuster &
+Paliwal 1997), time-delay layers (Waibel et al. 1989) and attention pooling (Yang et al.
+2016) are options of the same assembly.
+
+Shape legend: B batch, T time, E embedding size, H hidden size, D directions, C classes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from seqnlp.models.artifact import ArtifactError, load_artifact, save_artifact
+from seqnlp.nn.pooling import POOLINGS, SequencePooling
+from seqnlp.text.vocab import Vocab
+
+ENCODERS = ("rnn", "lstm", "gru", "tdnn")
+ARTIFACT_KIND = "sequence-classifier"
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Configuration of a `SequenceClassifier`.
+
+    Two classes use one logit and a sigmoid (binary cross-entropy); more use a softmax.
+
+    Attributes:
+        vocab_size: V, rows of the embedding table.
+        num_classes: C, at least 2.
+        embedding_dim: E.
+        encoder: "rnn" | "lstm" | "gru" | "tdnn".
+        hidden_size: H, per direction (the TDNN's output width).
+        num_layers: stacked encoder layers.
+        bidirectional: read both ways (recurrent encoders only).
+        nonlinearity: "tanh" | "relu", for "rnn".
+        tdnn_context: the time offsets of every TDNN layer.
+        pooling: "last" | "mean" | "max" | "attention" | "flatten".
+        max_len: the fixed input length, required by "flatten" (inputs are cut to it).
+        dropout: on the pooled vector, and between stacked layers.
+        embedding_dropout: on the embedded inputs.
+        freeze_embeddings: keep the embedding table fixed during training.
+        padding_idx: the id of padding (its embedding row stays zero).
+    """
+
+    vocab_size: int
+    num_classes: int = 2
+    embedding_dim: int = 100
+    encoder: str = "lstm"
+    hidden_size: int = 128
+    num_layers: int = 1
+    bidirectional: bool = False
+    nonlinearity: str = "tanh"
+    tdnn_context: tuple[int, ...] = (-2, -1, 0, 1, 2)
+    pooling: str = "last"
+    max_len: int | None = None
+    dropout: float = 0.0
+    embedding_dropout: float = 0.0
+    freeze_embeddings: bool = False
+    padding_idx: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tdnn_context", tuple(int(o) for o in self.tdnn_context))
+        if self.vocab_size < 2:
+            raise ValueError(f"vocab_size must be at least 2, got {self.vocab_size}")
+        if self.num_classes < 2:
+            raise ValueError(f"num_classes must be at least 2, got {self.num_classes}")
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {self.nonlinearity!r}")
+        if self.encoder == "tdnn" and self.bidirectional:
+            raise ValueError("a TDNN sees both sides through its context; bidirectional must be False")
+        if self.pooling == "flatten" and not self.max_len:
+            raise ValueError("pooling='flatten' needs max_len, the fixed input length")
+        for name in ("dropout", "embedding_dropout"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {value}")
+        for name in ("embedding_dim", "hidden_size", "num_layers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.max_len is not None and self.max_len < 1:
+            raise ValueError(f"max_len must be positive or None, got {self.max_len}")
+        if not 0 <= self.padding_idx < self.vocab_size:
+            raise ValueError(f"padding_idx must be in [0, {self.vocab_size}), got {self.padding_idx}")
+
+    @property
+    def num_directions(self) -> int:
+        """D: 2 for a bidirectional encoder, else 1."""
+        return 2 if self.bidirectional else 1
+
+
+def build_encoder(config: ClassifierConfig) -> nn.Module:
+    """The recurrent layer (or TDNN stack) named by the config; maps (B, T, E) to (B, T, D*H)."""
+    from seqnlp.nn import GRU, LSTM, RNN, TDNNStack
+
+    if config.encoder == "tdnn":
+        return TDNNStack(
+            config.embedding_dim, config.hidden_size,
+            contexts=(config.tdnn_context,) * config.num_layers, activation="relu",
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+        )
+    layer = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[config.encoder]
+    options: dict[str, Any] = {"nonlinearity": config.nonlinearity} if config.encoder == "rnn" else {}
+    return layer(
+        config.embedding_dim, config.hidden_size, num_layers=config.num_layers,
+        bidirectional=config.bidirectional,
+        dropout=config.dropout if config.num_layers > 1 else 0.0, batch_first=True, **options,
+    )
+
+
+class SequenceClassifier(nn.Module):
+    """Embeddings -> encoder -> pooling -> dropout -> linear.
+
+    The embedding table is drawn from N(0, 1) (torch's default; the padding row is zero)
+    unless `load_embeddings` copies pretrained vectors into it.
+
+    Args:
+        config: the architecture.
+
+    Shape:
+        forward(ids (B, T) int64, lengths (B,) int64, labels (B,) int64 or None)
+        -> (logits, loss): logits (B,) when binary (one logit: log-odds of class 1),
+        else (B, C); loss is the mean cross-entropy, or None without labels.
+    """
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=config.padding_idx)
+        self.embedding.weight.requires_grad_(not config.freeze_embeddings)
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout)
+        self.encoder = build_encoder(config)
+        width = config.hidden_size * config.num_directions
+        self.pooling = SequencePooling(config.pooling, width, config.num_directions, config.max_len)
+        self.dropout = nn.Dropout(config.dropout)
+        self.binary = config.num_classes == 2
+        self.output = nn.Linear(self.pooling.out_features, 1 if self.binary else config.num_classes)
+
+    def load_embeddings(self, matrix: np.ndarray | Tensor, freeze: bool | None = None) -> None:
+        """Copy pretrained vectors (V, E), rows aligned with the vocabulary, into the table.
+
+        Args:
+            matrix: (V, E) array.
+            freeze: keep the table fixed in training; None uses `config.freeze_embeddings`.
+        """
+        weight = torch.as_tensor(np.asarray(matrix), dtype=self.embedding.weight.dtype)
+        if weight.shape != self.embedding.weight.shape:
+            raise ValueError(
+                f"embedding matrix has shape {tuple(weight.shape)}, "
+                f"expected {tuple(self.embedding.weight.shape)}"
+            )
+        with torch.no_grad():
+            self.embedding.weight.copy_(weight)
+        frozen = self.config.freeze_embeddings if freeze is None else freeze
+        self.embedding.weight.requires_grad_(not frozen)
+
+    def encode(self, ids: Tensor, lengths: Tensor) -> Tensor:
+        """The pooled representation (B, W) of each sequence."""
+        embedded = self.embedding_dropout(self.embedding(ids))  # (B, T, E)
+        states = self.encoder(embedded, lengths)
+        if isinstance(states, tuple):  # recurrent layers return (output, final state)
+            states = states[0]  # (B, T, D*H)
+        return self.pooling(states, lengths)  # (B, W)
+
+    def forward(
+        self, ids: Tensor, lengths: Tensor, labels: Tensor | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """Logits and, given labels, the mean cross-entropy; see the class docstring."""
+        logits = self.output(self.dropout(self.encode(ids, lengths)))  # (B, 1) or (B, C)
+        if self.binary:
+            logits = logits.squeeze(-1)  # (B,)
+        if labels is None:
+            return logits, None
+        if self.binary:
+            loss = F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
+        else:
+            loss = F.cross_entropy(logits, labels)
+        return logits, loss
+
+    @torch.no_grad()
+    def predict_proba(self, ids: Tensor, lengths: Tensor) -> Tensor:
+        """Class probabilities (B, C), also for the binary (sigmoid) case; eval mode is the caller's."""
+        logits, _ = self.forward(ids, lengths)
+        return probabilities(logits, self.binary)
+
+
+def probabilities(logits: Tensor, binary: bool) -> Tensor:
+    """(B, C) class probabilities from the logits of `SequenceClassifier.forward`."""
+    if binary:
+        positive = torch.sigmoid(logits)  # (B,)
+        return torch.stack([1 - positive, positive], dim=1)  # (B, 2)
+    return torch.softmax(logits, dim=1)
+
+
+class LoadedClassifier(NamedTuple):
+    """A classifier read back by `load_classifier`, ready for prediction (eval mode)."""
+
+    model: SequenceClassifier
+    vocab: Vocab
+    label_names: tuple[str, ...]
+    extra: dict[str, Any]
+
+
+def save_classifier(
+    path: str | os.PathLike[str],
+    model: SequenceClassifier,
+    vocab: Vocab,
+    label_names: tuple[str, ...] | list[str],
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write config, vocabulary, label names and weights to one file (atomic).
+
+    Args:
+        path: the model file.
+        model: the trained classifier.
+        vocab: the vocabulary its ids come from.
+        label_names: one name per class, index = label id.
+        extra: other JSON-able facts to keep (tokenizer, metrics, data name).
+    """
+    if len(label_names) != model.config.num_classes:
+        raise ValueError(
+            f"{len(label_names)} label names for a model of {model.config.num_classes} classes"
+        )
+    if len(vocab) != model.config.vocab_size:
+        raise ValueError(f"vocabulary of {len(vocab)} tokens for vocab_size {model.config.vocab_size}")
+    payload = {**(extra or {}), "label_names": list(label_names)}
+    save_artifact(path, ARTIFACT_KIND, model.config, model, vocab.to_dict(), payload)
+
+
+def load_classifier(path: str | os.PathLike[str]) -> LoadedClassifier:
+    """Rebuild a classifier saved by `save_classifier` from its own config (weights_only load).
+
+    Raises:
+        ArtifactError: the file is missing, damaged, of another kind, or its contents do
+            not fit together.
+    """
+    payload = load_artifact(path, ARTIFACT_KIND)
+    name = os.fspath(path)
+    try:
+        config = ClassifierConfig(**payload["config"])
+        model = SequenceClassifier(config)
+        model.load_state_dict(payload["state_dict"])
+        vocab = Vocab.from_dict(payload["vocab"])
+        extra = dict(payload["extra"])
+        label_names = tuple(str(n) for n in extra.pop("label_names"))
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ArtifactError(f"{name}: damaged classifier ({exc.__class__.__name__}: {exc})") from None
+    model.eval()
+    return LoadedClassifier(model, vocab, label_names, extra)
