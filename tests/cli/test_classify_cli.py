@@ -1,0 +1,155 @@
+"""`seqnlp classify train|eval|predict`, run through the real entry point on tiny data."""
+
+from __future__ import annotations
+
+import io
+import random
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from seqnlp.cli.main import main
+from seqnlp.datasets import fetch
+from seqnlp.models.classifier import load_classifier
+from tests.conftest import shared_file
+
+TINY = ["--epochs", "3", "--hidden-size", "8", "--embedding-dim", "8", "--lr", "0.03",
+        "--batch-size", "16", "--device", "cpu"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one thread avoids OpenMP spinning on the shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `seqnlp ARGS`; return the exit status, stdout and stderr."""
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture()
+def tiny_tsv(tmp_path: Path) -> Path:
+    """300 reviews; the label is given away by one word, "great" or "awful"."""
+    rng = random.Random(0)
+    lines = []
+    for _ in range(300):
+        label = rng.randint(0, 1)
+        words = [rng.choice("the a film movie plot actor was".split()) for _ in range(rng.randint(3, 9))]
+        words.insert(rng.randint(0, len(words)), "great" if label else "awful")
+        lines.append(f"{label}\t{' '.join(words)}")
+    path = tmp_path / "tiny.tsv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_train_eval_predict_on_a_tiny_tsv(capsys, tmp_path, tiny_tsv, monkeypatch):
+    model = tmp_path / "tiny.pt"
+    code, out, err = run(capsys, "classify", "train", "--data", str(tiny_tsv), "-o", str(model),
+                         "--encoder", "gru", "--pooling", "max", *TINY)
+    assert code == 0, err
+    assert "270 train, 30 dev, 0 test, 2 classes" in out
+    assert "epoch 3: train loss" in out and f"model saved to {model}" in out
+    dev = float(out.split("dev accuracy ")[-1].split()[0])
+    assert dev >= 0.9
+
+    code, out, err = run(capsys, "classify", "eval", str(model), "--data", str(tiny_tsv))
+    assert code == 0, err
+    assert "tiny.tsv: 300 examples" in out
+    assert float(out.split("accuracy ")[1].split()[0]) >= 0.9
+    rows = [line.split() for line in out.splitlines()[-2:]]
+    assert [row[0] for row in rows] == ["0", "1"] and sum(int(row[4]) for row in rows) == 300
+
+    code, out, _ = run(capsys, "classify", "predict", str(model), "a great film", "awful plot")
+    assert code == 0
+    labels = [line.split("\t") for line in out.splitlines()]
+    assert [label for label, _ in labels] == ["1", "0"]
+    assert all(0.5 < float(p) <= 1.0 for _, p in labels)
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("great acting\n\nawful\r\n"))
+    code, out, _ = run(capsys, "classify", "predict", str(model))
+    assert code == 0 and [line.split("\t")[0] for line in out.splitlines()] == ["1", "0"]
+
+
+def test_train_and_eval_on_a_slice_of_sst5(capsys, tmp_path, data_home):
+    fetch("sst", from_dir=shared_file("sst"))
+    model = tmp_path / "sst5.pt"
+    code, out, err = run(capsys, "classify", "train", "--data", "sst5", "-o", str(model),
+                         "--train-limit", "400", "--encoder", "lstm", "--bidirectional",
+                         "--pooling", "attention", *TINY[2:], "--epochs", "1", "--test")
+    assert code == 0, err
+    assert "sst5: 400 train, 1,101 dev, 2,210 test, 5 classes" in out
+    assert "test accuracy" in out
+    loaded = load_classifier(model)
+    assert loaded.label_names[0] == "very negative" and loaded.extra["data"] == "sst5"
+    assert loaded.model.config.bidirectional and loaded.model.config.pooling == "attention"
+
+    code, out, err = run(capsys, "classify", "eval", str(model), "--data", "sst5", "--split", "dev")
+    assert code == 0, err
+    assert out.startswith("sst5 dev: 1,101 examples")
+    assert len(out.splitlines()) == 3 + 5  # header lines, then one row per class
+
+
+def test_pretrained_vectors_are_loaded_and_can_stay_frozen(capsys, tmp_path, tiny_tsv):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("3 4\ngreat 1 0 0 1\nawful -1 0 0 1\nfilm 0 1 0 0\n", encoding="utf-8")
+    model = tmp_path / "pre.pt"
+    code, out, err = run(capsys, "classify", "train", "--data", str(tiny_tsv), "-o", str(model),
+                         "--embeddings", str(vectors), "--freeze-embeddings", *TINY)
+    assert code == 0, err
+    assert "embeddings: 3 vectors of 4" in out
+    assert "pretrained vectors cover 33.3% of the vocabulary words" in out  # 3 of 9
+    loaded = load_classifier(model)
+    weight = loaded.model.embedding.weight
+    assert weight.shape[1] == 4
+    torch.testing.assert_close(weight[loaded.vocab.index("great")], torch.tensor([1.0, 0, 0, 1]))
+    assert torch.equal(weight[0], torch.zeros(4))
+
+
+def test_a_checkpointed_run_resumes_where_it_stopped(capsys, tmp_path, tiny_tsv):
+    checkpoints = tmp_path / "ckpt"
+    common = ["classify", "train", "--data", str(tiny_tsv), *TINY, "--checkpoint-dir", str(checkpoints)]
+    code, _, err = run(capsys, *common, "-o", str(tmp_path / "a.pt"), "--epochs", "1")
+    assert code == 0, err
+    assert (checkpoints / "last.pt").is_file()
+    code, out, err = run(capsys, *common, "-o", str(tmp_path / "b.pt"), "--epochs", "2", "--resume")
+    assert code == 0, err
+    assert "epoch 1: train loss" in out and "epoch 2: train loss" in out and "epoch 3" not in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--data", "imbd"], "unknown classification data 'imbd'"),
+    (["--data", "BAD"], "bad.tsv, line 2: missing TAB between label and text"),
+    (["--data", "GOOD", "--pooling", "sum"], "pooling must be one of"),
+    (["--data", "GOOD", "--pooling", "flatten"], "pooling='flatten' needs max_len"),
+    (["--data", "GOOD", "--optimizer", "rmsprop"], "optimizer must be one of"),
+    (["--data", "GOOD", "--resume"], "--resume needs --checkpoint-dir"),
+])
+def test_bad_training_input_is_one_line_error(capsys, tmp_path, tiny_tsv, data_home, args, message):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("1\tfine\nno tab\n", encoding="utf-8")
+    args = [str(bad) if a == "BAD" else str(tiny_tsv) if a == "GOOD" else a for a in args]
+    code, out, err = run(capsys, "classify", "train", *args, "-o", str(tmp_path / "m.pt"), *TINY)
+    assert code == 1
+    assert err.startswith("seqnlp: error: ") and message in err and err.count("\n") == 1
+
+
+def test_a_model_file_of_another_kind_is_one_line_error(capsys, tmp_path, tiny_tsv):
+    other = tmp_path / "other.pt"
+    torch.save({"format_version": 1, "kind": "language-model", "config": {}}, other)
+    code, _, err = run(capsys, "classify", "predict", str(other), "text")
+    assert code == 1
+    assert err == f"seqnlp: error: {other}: is a 'language-model' model, expected a 'sequence-classifier' model\n"
+    code, _, err = run(capsys, "classify", "eval", str(tmp_path / "missing.pt"), "--data", str(tiny_tsv))
+    assert code == 1 and "no such model file" in err
