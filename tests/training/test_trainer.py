@@ -73,7 +73,7 @@ def test_early_stopping_stops_after_patience_evals_and_restores_the_best(tmp_pat
     assert best["step"] == 8 and best["metrics"] == {"accuracy": 0.6}
     assert torch.equal(torch.cat([t.reshape(-1) for t in best["model"].values()]), snapshots[1])
     last = load_checkpoint(tmp_path / "last.pt")
-    assert last["counters"]["stopped_early"] and last["counters"]["bad_evals"] == 3
+    assert last["stopping"]["stopped"] and last["stopping"]["bad_evals"] == 3
 
 
 def test_restore_best_false_keeps_the_last_weights() -> None:
@@ -211,7 +211,7 @@ def test_checkpoints_are_written_each_epoch_and_load_with_weights_only(tmp_path)
     assert first["counters"]["epoch"] == 1 and first["counters"]["step"] == 4
     assert TrainerConfig.from_dict(first["config"]) == config
     last = load_checkpoint(tmp_path / "last.pt")
-    assert set(last) >= {"model", "optimizer", "schedule", "rng", "counters", "config"}
+    assert set(last) >= {"model", "optimizer", "schedule", "rng", "counters", "stopping", "config"}
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,13 @@ from seqnlp.training.checkpoint import (
 from seqnlp.training.config import TrainerConfig
 from seqnlp.training.metrics import MetricsLogger, RunningMean, read_metrics
 from seqnlp.training.optim import ZAREMBA, LRSchedule, build_optimizer
+from seqnlp.training.stopping import EarlyStopping
 from seqnlp.training.trainer import FitResult, Trainer
 
 __all__ = [
     "ZAREMBA",
     "CheckpointError",
+    "EarlyStopping",
     "FitResult",
     "LRSchedule",
     "MetricsLogger",

@@ -77,6 +77,19 @@ def count_examples(batch: Batch) -> int:
     return 0
 
 
+def chunked(items: Iterable[Batch], size: int) -> Iterator[list[Batch]]:
+    """Consecutive lists of `size` items (the batches of one accumulated update); the
+    last may be shorter."""
+    chunk: list[Batch] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def epoch_batches(source: BatchSource) -> Callable[[int], Iterable[Batch]]:
     """Normalise `train_batches` to a function of the epoch.
 

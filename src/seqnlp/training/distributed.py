@@ -21,6 +21,9 @@ from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
+from torch import nn
+
+from seqnlp.errors import SeqnlpError
 
 T = TypeVar("T")
 
@@ -55,6 +58,36 @@ def dist_info_from_env() -> DistInfo:
     if not 0 <= rank < world_size:
         raise ValueError(f"RANK must be in [0, WORLD_SIZE), got {rank} of {world_size}")
     return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank)
+
+
+def resolve_device(name: str, info: DistInfo) -> torch.device:
+    """The device for "auto", "cpu" or "cuda"; under torchrun, CUDA device LOCAL_RANK.
+
+    Raises:
+        SeqnlpError: for "cuda" on a machine without CUDA.
+    """
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cpu":
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise SeqnlpError("device='cuda' was asked for but CUDA is not available")
+    torch.cuda.set_device(info.local_rank)  # nccl and all_gather_object use it
+    return torch.device("cuda", info.local_rank)
+
+
+def wrap_model(
+    model: nn.Module, info: DistInfo, device: torch.device, find_unused_parameters: bool
+) -> nn.Module:
+    """`model` in DistributedDataParallel when there are several ranks, else itself."""
+    if not info.enabled:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    device_ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(
+        model, device_ids=device_ids, find_unused_parameters=find_unused_parameters
+    )
 
 
 def init_process_group(info: DistInfo, device: torch.device) -> bool:

@@ -54,6 +54,31 @@ class RunningMean:
         self.count = 0
 
 
+class Throughput:
+    """Batches and examples per second since the last `reset` (times from the caller's
+    clock, in seconds)."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.reset(now)
+
+    def reset(self, now: float) -> None:
+        """Start a new interval at time `now`."""
+        self.start = now
+        self.batches = 0
+        self.examples = 0
+
+    def add(self, batches: int, examples: int) -> None:
+        """Count work done in the interval."""
+        self.batches += batches
+        self.examples += examples
+
+    def rates(self, now: float) -> dict[str, float]:
+        """`{"batches_per_s", "examples_per_s"}` over the interval ending at `now`."""
+        seconds = max(now - self.start, 1e-9)
+        return {"batches_per_s": self.batches / seconds,
+                "examples_per_s": self.examples / seconds}
+
+
 class MetricsLogger:
     """Appends JSON records to `path` (or drops them when `path` is None).
 

@@ -11,12 +11,26 @@ Nothing here knows what the model computes (as in minGPT's trainer). The contrac
   model is called as `model(**batch)` for a dict, `model(*batch)` for a list or tuple,
   `model(batch)` otherwise. It returns `(output, loss)` with a scalar mean loss.
 - `evaluate(model, dev_batches) -> {name: float}` runs with the bare model (never the
-  DDP wrapper) in eval mode under `torch.no_grad()`, on batches already on the device.
-  The default is `mean_loss`: `{"loss": mean of the batch losses}`.
+  DDP wrapper) in eval mode under `torch.no_grad()`, on batches already on the device,
+  on every rank. The default is `mean_loss`: `{"loss": mean of the batch losses}`.
 - A model that carries state between batches (a language model carrying its hidden
   state across BPTT windows) defines `reset_state()`; the Trainer calls it at the start
-  of each epoch and before and after each evaluation. Such carried state is not in the
-  checkpoint, so a resume is bit-exact for it only from an end-of-epoch checkpoint.
+  of each epoch and before and after each evaluation (so an `eval_every` evaluation
+  restarts the training stream from a zero state). Carried state is not checkpointed:
+  for such a model a resume is bit-exact only from an end-of-epoch checkpoint.
+- Under torchrun each rank keeps every world_size-th batch (see
+  `seqnlp.training.distributed`); rank 0 alone writes checkpoints and the log.
+
+Checkpoints (in `config.checkpoint_dir`): `last.pt`, the full state (model, optimizer,
+schedule, counters, best score, patience, running losses, every rank's RNG states,
+config), written at each epoch end, every `checkpoint_every` updates and when training
+stops; `best.pt`, the weights of the best evaluation; `epoch-NNN.pt` with `keep_epochs`.
+
+Example:
+    trainer = Trainer(model, TrainerConfig(optimizer="sgd", lr=1.0, epochs=13,
+                                           checkpoint_dir="runs/lm"))
+    result = trainer.fit(lambda epoch: make_batches(seed=epoch), dev_batches, resume=True)
+    print(result.best_score, result.best_epoch)
 """
 
 from __future__ import annotations
@@ -25,7 +39,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +47,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from seqnlp.errors import SeqnlpError
 from seqnlp.training import distributed as dist_utils
 from seqnlp.training.batches import (
     Batch,
@@ -41,6 +54,7 @@ from seqnlp.training.batches import (
     EvaluateFn,
     OnDevice,
     call_model,
+    chunked,
     count_examples,
     dev_batches_of,
     epoch_batches,
@@ -58,8 +72,9 @@ from seqnlp.training.checkpoint import (
     set_rng_state,
 )
 from seqnlp.training.config import TrainerConfig
-from seqnlp.training.metrics import MetricsLogger, ProgressBar, RunningMean
-from seqnlp.training.optim import LRSchedule, build_optimizer, clip_gradients, is_improvement
+from seqnlp.training.metrics import MetricsLogger, ProgressBar, RunningMean, Throughput
+from seqnlp.training.optim import LRSchedule, build_optimizer, clip_gradients
+from seqnlp.training.stopping import EarlyStopping
 
 logger = logging.getLogger(__name__)
 
@@ -107,12 +122,14 @@ class Trainer:
         dist: this process's rank and the world size (from torchrun's environment).
         epoch, step, batches_done: the counters (the epoch running, updates done, and
             batches of the epoch consumed across all ranks).
+        stopping: the best evaluation so far and the patience counter.
+        history, evaluations: as in `FitResult`.
     """
 
     def __init__(self, model: nn.Module, config: TrainerConfig | None = None) -> None:
         self.config = config or TrainerConfig()
         self.dist = dist_utils.dist_info_from_env()
-        self.device = _resolve_device(self.config.device, self.dist)
+        self.device = dist_utils.resolve_device(self.config.device, self.dist)
         self.model = model.to(self.device)
         self._params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = build_optimizer(self._params, self.config)
@@ -161,7 +178,9 @@ class Trainer:
         self._logger = MetricsLogger(log_path)
         try:
             self._start(resume)
-            self._wrapped = self._wrap_model()
+            self._wrapped = dist_utils.wrap_model(
+                self.model, self.dist, self.device, self.config.find_unused_parameters
+            )
             self._train(source, dev)
             return self._finish()
         finally:
@@ -176,16 +195,16 @@ class Trainer:
             raise ValueError("resume=True needs config.checkpoint_dir")
         if self.config.deterministic:
             set_deterministic(True)
+        self._reset_counters()
         if resume and last is not None and last.is_file():
             self._restore(load_checkpoint(last, map_location=self.device))
             logger.info("resuming from %s at epoch %d, step %d", last, self.epoch, self.step)
             event = "resume"
         else:
-            self._reset_counters()
             seed_everything(self.config.seed + self.dist.rank)
             event = "start"
         self._t0 = time.perf_counter() - self._elapsed
-        self._mark_interval()
+        self._throughput.reset(self._now())
         self._log(event)
 
     def _train(self, source: Callable[[int], Iterable[Batch]], dev: OnDevice | None) -> None:
@@ -210,7 +229,7 @@ class Trainer:
         remaining = itertools.islice(iter(batches), self.batches_done, None)
         mine = dist_utils.shard_batches(remaining, self.dist.rank, self.dist.world_size)
         try:
-            for chunk in _chunks(mine, self.config.grad_accum_steps):
+            for chunk in chunked(mine, self.config.grad_accum_steps):
                 if self._should_stop():
                     return False
                 self._update(chunk)
@@ -234,14 +253,13 @@ class Trainer:
                 _, loss = call_model(self._wrapped, batch)
                 (loss / len(chunk)).backward()
             total += loss.detach().double()
-            self._interval_examples += count_examples(batch) * self.dist.world_size
+            self._throughput.add(self.dist.world_size, count_examples(batch) * self.dist.world_size)
         self._grad_norm = clip_gradients(self._params, self.config.clip_norm, self.config.clip_value)
         self.optimizer.step()
         self.step += 1
         self._last_loss = total / len(chunk)
         self._epoch_loss.add(self._last_loss)
         self._log_loss.add(self._last_loss)
-        self._interval_batches += len(chunk) * self.dist.world_size
 
     def _after_update(self, dev: OnDevice | None) -> None:
         config = self.config
@@ -276,14 +294,15 @@ class Trainer:
     def _finish(self) -> FitResult:
         if self.config.restore_best and self._best_state is not None:
             self.model.load_state_dict(self._best_state)
-        self._log("end", best_score=self.best_score, stopped_early=self.stopped_early)
+        best = self.stopping
+        self._log("end", best_score=best.best_score, stopped_early=best.stopped)
         return FitResult(
-            best_score=self.best_score,
-            best_epoch=self.best_epoch,
-            best_step=self.best_step,
+            best_score=best.best_score,
+            best_epoch=best.best_epoch,
+            best_step=best.best_step,
             epochs_completed=len(self.history),
             steps=self.step,
-            stopped_early=self.stopped_early,
+            stopped_early=best.stopped,
             history=list(self.history),
             evaluations=list(self.evaluations),
         )
@@ -297,13 +316,14 @@ class Trainer:
         return self._run_evaluation(batches, evaluate or self._evaluate_fn)
 
     def _run_evaluation(self, batches: Iterable[Batch], evaluate: EvaluateFn) -> dict[str, float]:
+        was_training = self.model.training
         self._call_model_hook("reset_state")
         self.model.eval()
         try:
             with torch.no_grad():
                 raw = evaluate(self.model, batches)
         finally:
-            self.model.train()
+            self.model.train(was_training)
             self._call_model_hook("reset_state")
         return {str(name): float(value) for name, value in raw.items()}
 
@@ -316,16 +336,11 @@ class Trainer:
                 f"it returned {sorted(metrics)}"
             )
         score = metrics[self.config.metric]
-        improved = is_improvement(score, self.best_score, self.config.mode)
+        improved = self.stopping.update(score, self.epoch, self.step)
         if improved:
-            self.best_score, self.best_epoch, self.best_step = score, self.epoch, self.step
-            self.bad_evals = 0
             self._keep_best(metrics)
-        else:
-            self.bad_evals += 1
         self.schedule.observe(score)
-        if self.config.patience is not None and self.bad_evals >= self.config.patience:
-            self.stopped_early = True
+        if self.stopping.stopped:
             logger.info("early stop at epoch %d, step %d", self.epoch, self.step)
         record = {"epoch": self.epoch, "step": self.step, "metrics": metrics, "best": improved}
         self.evaluations.append(record)
@@ -352,9 +367,13 @@ class Trainer:
         path = self._checkpoint_path(name)
         if path is None:
             return
+        key = (self.epoch, self.step, self.batches_done, len(self.evaluations))
+        if self._saved.get(name) == key:
+            return  # nothing happened since this very state was written
         rngs = dist_utils.all_gather(rng_state())
         if self.dist.is_main:
             save_checkpoint(path, self._training_state(rngs))
+        self._saved[name] = key
 
     def _training_state(self, rngs: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -364,10 +383,9 @@ class Trainer:
             "schedule": self.schedule.state_dict(),
             "counters": {
                 "epoch": self.epoch, "step": self.step, "batches_done": self.batches_done,
-                "best_score": self.best_score, "best_epoch": self.best_epoch,
-                "best_step": self.best_step, "bad_evals": self.bad_evals,
-                "stopped_early": self.stopped_early, "elapsed": self._now(),
+                "elapsed": self._now(),
             },
+            "stopping": self.stopping.state_dict(),
             "running": {
                 "epoch_loss": [float(self._epoch_loss.total), self._epoch_loss.count],
                 "log_loss": [float(self._log_loss.total), self._log_loss.count],
@@ -380,13 +398,16 @@ class Trainer:
         }
 
     def _restore(self, state: dict[str, Any]) -> None:
+        changed = sorted(k for k, v in state["config"].items() if getattr(self.config, k, v) != v)
+        if changed:
+            logger.warning("resuming with changed options: %s", ", ".join(changed))
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
+        self.stopping.load_state_dict(state["stopping"])
         counters = state["counters"]
-        for name in ("epoch", "step", "batches_done", "best_epoch", "best_step",
-                     "bad_evals", "stopped_early", "best_score"):
-            setattr(self, name, counters[name])
+        self.epoch, self.step = counters["epoch"], counters["step"]
+        self.batches_done = counters["batches_done"]
         self._elapsed = float(counters["elapsed"])
         running = state["running"]
         self._epoch_loss.total, self._epoch_loss.count = running["epoch_loss"]
@@ -404,10 +425,10 @@ class Trainer:
     def _load_best_weights(self) -> dict[str, torch.Tensor] | None:
         """The weights of best.pt when they are those of the restored best evaluation."""
         path = self._checkpoint_path(BEST)
-        if path is None or not path.is_file() or self.best_step is None:
+        if path is None or not path.is_file() or self.stopping.best_step is None:
             return None
         best = load_checkpoint(path)
-        return best["model"] if best["step"] == self.best_step else None
+        return best["model"] if best["step"] == self.stopping.best_step else None
 
     # ----------------------------------------------------------------- small helpers
 
@@ -415,11 +436,7 @@ class Trainer:
         self.epoch = 0
         self.step = 0
         self.batches_done = 0
-        self.best_score: float | None = None
-        self.best_epoch: int | None = None
-        self.best_step: int | None = None
-        self.bad_evals = 0
-        self.stopped_early = False
+        self.stopping = EarlyStopping(self.config.mode, self.config.patience)
         self.history: list[dict[str, Any]] = []
         self.evaluations: list[dict[str, Any]] = []
         self._best_state: dict[str, torch.Tensor] | None = None
@@ -429,9 +446,11 @@ class Trainer:
         self._lr = float(self.optimizer.param_groups[0]["lr"])
         self._grad_norm: torch.Tensor | None = None
         self._bar = ProgressBar(False, None, "")
+        self._throughput = Throughput()
+        self._saved: dict[str, tuple[int, ...]] = {}
 
     def _should_stop(self) -> bool:
-        return self.stopped_early or self._hit_max_steps()
+        return self.stopping.stopped or self._hit_max_steps()
 
     def _hit_max_steps(self) -> bool:
         return self.config.max_steps is not None and self.step >= self.config.max_steps
@@ -447,17 +466,6 @@ class Trainer:
         if callable(hook):
             hook()
 
-    def _wrap_model(self) -> nn.Module:
-        if not self.dist.enabled:
-            return self.model
-        from torch.nn.parallel import DistributedDataParallel
-
-        device_ids = [self.device.index] if self.device.type == "cuda" else None
-        return DistributedDataParallel(
-            self.model, device_ids=device_ids,
-            find_unused_parameters=self.config.find_unused_parameters,
-        )
-
     def _sync_gradients(self, last: bool) -> contextlib.AbstractContextManager[Any]:
         """DDP all-reduces gradients only on the last batch of an accumulated update."""
         if last or not self.dist.enabled:
@@ -467,46 +475,16 @@ class Trainer:
     def _now(self) -> float:
         return time.perf_counter() - self._t0
 
-    def _mark_interval(self) -> None:
-        self._interval_start = self._now()
-        self._interval_batches = 0
-        self._interval_examples = 0
-
     def _log_step(self) -> None:
         loss = dist_utils.all_reduce_mean(self._log_loss.mean, self.device)
         grad_norm = float("nan") if self._grad_norm is None else float(self._grad_norm)
-        seconds = max(self._now() - self._interval_start, 1e-9)
-        self._log("step", loss=loss, lr=self._lr, grad_norm=grad_norm,
-                  batches_per_s=self._interval_batches / seconds,
-                  examples_per_s=self._interval_examples / seconds)
+        rates = self._throughput.rates(self._now())
+        self._log("step", loss=loss, lr=self._lr, grad_norm=grad_norm, **rates)
         self._bar.set_postfix(loss=loss, lr=self._lr)
         self._log_loss.reset()
-        self._mark_interval()
+        self._throughput.reset(self._now())
 
     def _log(self, event: str, **values: Any) -> None:
         record = {"event": event, "epoch": self.epoch, "step": self.step,
                   "time": round(self._now(), 4), **values}
         self._logger.write(record)
-
-
-def _resolve_device(name: str, info: dist_utils.DistInfo) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cpu":
-        return torch.device("cpu")
-    if not torch.cuda.is_available():
-        raise SeqnlpError("device='cuda' was asked for but CUDA is not available")
-    torch.cuda.set_device(info.local_rank)
-    return torch.device("cuda", info.local_rank)
-
-
-def _chunks(items: Iterator[Batch], size: int) -> Iterator[list[Batch]]:
-    """Consecutive lists of `size` items; the last may be shorter."""
-    chunk: list[Batch] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
