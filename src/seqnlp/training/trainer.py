@@ -253,8 +253,10 @@ class Trainer:
                 _, loss = call_model(self._wrapped, batch)
                 (loss / len(chunk)).backward()
             total += loss.detach().double()
-            self._throughput.add(self.dist.world_size, count_examples(batch) * self.dist.world_size)
-        self._grad_norm = clip_gradients(self._params, self.config.clip_norm, self.config.clip_value)
+            ranks = self.dist.world_size
+            self._throughput.add(ranks, count_examples(batch) * ranks)
+        config = self.config
+        self._grad_norm = clip_gradients(self._params, config.clip_norm, config.clip_value)
         self.optimizer.step()
         self.step += 1
         self._last_loss = total / len(chunk)
