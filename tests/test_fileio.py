@@ -58,3 +58,15 @@ def test_atomic_write_replaces_on_success(tmp_path: Path) -> None:
     with atomic_write(path, "w", encoding="utf-8") as f:
         f.write("done")
     assert path.read_text() == "done"
+
+
+def test_atomic_write_gives_the_usual_file_mode(tmp_path: Path) -> None:
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "f.bin") as f:
+            f.write(b"x")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "f.bin").stat().st_mode & 0o777 == 0o644

@@ -71,6 +71,12 @@ def decode_line(raw: bytes, path: PathLike, lineno: int) -> str:
     return text
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path: PathLike, mode: str = "wb", **kwargs: object) -> Iterator[IO]:
     """Open a temporary file beside `path`; rename it onto `path` only on success.
@@ -83,6 +89,7 @@ def atomic_write(path: PathLike, mode: str = "wb", **kwargs: object) -> Iterator
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         with os.fdopen(fd, mode, **kwargs) as handle:  # type: ignore[call-overload]
             yield handle
             handle.flush()
