@@ -90,10 +90,12 @@ def test_lists_and_paths_are_accepted(tmp_path):
 def test_encode_chunks_drops_unknown_words_and_counts_every_token():
     index = {"a": 0, "b": 1, "c": 2}
     sentences = [["a", "x", "b"], ["y"], ["c", "c", "a", "b"], ["b"]]
-    chunks = list(encode_chunks(sentences, index, chunk_words=4))
-    assert [c.ids.tolist() for c in chunks] == [[0, 1, 2, 2, 0, 1], [1]]
-    assert [c.ends.tolist() for c in chunks] == [[2, 6], [1]]  # the all-unknown line is gone
-    assert [c.raw_words for c in chunks] == [8, 1]
+    chunks = list(encode_chunks(sentences, index, chunk_words=4))  # cut after 4+ tokens
+    assert [c.ids.tolist() for c in chunks] == [[0, 1], [2, 2, 0, 1], [1]]
+    assert [c.ends.tolist() for c in chunks] == [[2], [4], [1]]  # the all-unknown line is gone
+    assert [c.raw_words for c in chunks] == [4, 4, 1]
+    (one,) = encode_chunks(sentences, index, chunk_words=100)
+    assert one.ids.tolist() == [0, 1, 2, 2, 0, 1, 1] and one.ends.tolist() == [2, 6, 7]
     assert chunks[0].ids.dtype == np.int32 and chunks[0].ends.dtype == np.int64
 
 

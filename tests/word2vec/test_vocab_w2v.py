@@ -44,14 +44,24 @@ def test_no_pruning_below_the_limit():
     assert count_words(sentences, max_vocab_size=3).counts == count_words(sentences).counts
 
 
-def test_vocab_is_most_frequent_first_ties_by_word_and_min_count_applies():
-    found = WordCounts({"b": 2, "a": 2, "z": 5, "rare": 1}, total_words=10, num_sentences=1)
+def test_vocab_is_most_frequent_first_and_min_count_applies():
+    found = count_words([["b", "rare", "a", "z", "z"], ["z", "a", "b", "z", "z", "c"]])
     vocab = Word2VecVocab.from_counts(found, min_count=2)
-    assert vocab.index_to_key == ["z", "a", "b"]
+    assert vocab.index_to_key[0] == "z" and set(vocab.index_to_key) == {"z", "a", "b"}
     assert vocab.counts.tolist() == [5, 2, 2]
-    assert vocab.key_to_index == {"z": 0, "a": 1, "b": 2}
-    assert (vocab.total_words, vocab.retained_words) == (10, 9)
+    assert vocab.key_to_index == {w: i for i, w in enumerate(vocab.index_to_key)}
+    assert (vocab.total_words, vocab.retained_words) == (11, 9)
     assert Word2VecVocab.from_dict(vocab.to_dict()).index_to_key == vocab.index_to_key
+
+
+def test_vocab_order_is_gensims_ties_included():
+    gensim = pytest.importorskip("gensim.models")
+    rng = np.random.default_rng(0)
+    sentences = [[f"w{i}" for i in rng.zipf(1.3, size=30) if i < 300] for _ in range(300)]
+    ours = Word2VecVocab.from_counts(count_words(sentences), min_count=2)
+    theirs = gensim.Word2Vec(min_count=2, sorted_vocab=1)
+    theirs.build_vocab(sentences)
+    assert ours.index_to_key == list(theirs.wv.index_to_key)
 
 
 def test_ptb_vocabulary_has_the_published_size():

@@ -170,32 +170,37 @@ def encode_chunks(
     chunk_words: int,
     max_sentence_length: int = 10_000,
 ) -> Iterator[Chunk]:
-    """Encode sentences into chunks of about `chunk_words` in-vocabulary words.
+    """Encode sentences into chunks of about `chunk_words` tokens.
 
     Sentences longer than `max_sentence_length` are cut into pieces of that length, so
     an iterable that yields one huge token list loses nothing either.
     """
     lookup = key_to_index.get
-    ids: list[int] = []
+    ids: list[int] = []  # -1 for out-of-vocabulary tokens, removed by _make_chunk
     ends: list[int] = []
-    raw = 0
     for sentence in sentences:
-        for start in range(0, len(sentence), max_sentence_length):
-            piece = sentence[start:start + max_sentence_length]
-            raw += len(piece)
-            before = len(ids)
-            ids.extend(i for i in map(lookup, piece, repeat(-1)) if i >= 0)
-            if len(ids) > before:
+        if len(sentence) <= max_sentence_length:
+            ids.extend(map(lookup, sentence, repeat(-1)))
+            ends.append(len(ids))
+        else:
+            for start in range(0, len(sentence), max_sentence_length):
+                ids.extend(map(lookup, sentence[start:start + max_sentence_length], repeat(-1)))
                 ends.append(len(ids))
         if len(ids) >= chunk_words:
-            yield _make_chunk(ids, ends, raw)
-            ids, ends, raw = [], [], 0
-    if ids or raw:
-        yield _make_chunk(ids, ends, raw)
+            yield _make_chunk(ids, ends)
+            ids, ends = [], []
+    if ids:
+        yield _make_chunk(ids, ends)
 
 
-def _make_chunk(ids: list[int], ends: list[int], raw: int) -> Chunk:
-    return Chunk(np.array(ids, dtype=np.int32), np.array(ends, dtype=np.int64), raw)
+def _make_chunk(ids: list[int], ends: list[int]) -> Chunk:
+    """Drop unknown tokens (-1) and the sentences left empty, keeping sentence ends right."""
+    raw = np.array(ids, dtype=np.int32)
+    known = raw >= 0
+    kept_before = np.concatenate([[0], np.cumsum(known)])  # known tokens before each offset
+    new_ends = kept_before[np.array(ends, dtype=np.int64)]
+    starts = np.concatenate([[0], new_ends[:-1]])
+    return Chunk(raw[known], new_ends[new_ends > starts].astype(np.int64), len(raw))
 
 
 class ChunkCache:

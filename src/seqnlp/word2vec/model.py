@@ -15,6 +15,8 @@ the vectors (slightly) from run to run.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import logging
 import queue
@@ -129,7 +131,9 @@ class Word2Vec:
             SeqnlpError: when no word reaches `min_count`, or for a one-shot iterator.
         """
         cfg = self.config
-        found = count_words(as_sentences(corpus, cfg.max_sentence_length), cfg.max_vocab_size)
+        source = as_sentences(corpus, cfg.max_sentence_length)
+        _prepare_kernel(cfg)
+        found = count_words(source, cfg.max_vocab_size)
         vocab = Word2VecVocab.from_counts(found, cfg.min_count)
         if len(vocab) == 0:
             raise SeqnlpError(
@@ -138,10 +142,13 @@ class Word2Vec:
             )
         logger.info("vocabulary: %d words of %d distinct, %d tokens, %d sentences",
                     len(vocab), len(found.counts), found.total_words, found.num_sentences)
+        del found
+        _return_free_memory()  # the raw counts go before the matrices come
         rng = np.random.default_rng(cfg.seed)
-        dim = cfg.vector_size
-        self.w_in = (rng.random((len(vocab), dim), dtype=np.float32) - 0.5) / dim
-        self.w_out = np.zeros((len(vocab), dim), dtype=np.float32)
+        self.w_in = rng.random((len(vocab), cfg.vector_size), dtype=np.float32)
+        self.w_in -= 0.5
+        self.w_in /= cfg.vector_size
+        self.w_out = np.zeros((len(vocab), cfg.vector_size), dtype=np.float32)
         self.vocab = vocab
         return vocab
 
@@ -302,16 +309,13 @@ class _Run:
 
     def _collect(self) -> list[EpochReport]:
         """Sum chunk results per epoch, report each epoch once all its chunks are in."""
-        from tqdm.auto import tqdm
-
         cfg = self.cfg
         sums = np.zeros((cfg.epochs, 5), dtype=np.float64)  # chunks, words, loss, preds, kept
         expected: dict[int, int] = {}
         reports: list[EpochReport] = []
         errors: list[BaseException] = []
         finished = 0
-        bar = tqdm(total=cfg.epochs * self.vocab.total_words, unit="word", unit_scale=True,
-                   disable=not self.progress, desc="word2vec")
+        bar = _progress_bar(cfg.epochs * self.vocab.total_words, self.progress)
         clock = time.perf_counter()
         with bar:
             while finished < cfg.workers:
@@ -345,6 +349,42 @@ class _Run:
         return report
 
 
+def _prepare_kernel(cfg: Word2VecConfig) -> None:
+    """Load the run's kernel before the corpus is read: see `jit.load_kernel`."""
+    from seqnlp.word2vec.jit import load_kernel
+
+    load_kernel(cfg.architecture, cfg.loss)
+
+
+def _return_free_memory() -> None:
+    """Collect garbage and let glibc hand freed heap pages back to the OS (best effort)."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _progress_bar(total: int, show: bool) -> Any:
+    """A tqdm bar over corpus words, or a no-op stand-in (tqdm not even imported)."""
+    if not show:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="word", unit_scale=True, desc="word2vec")
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
 def _alpha(cfg: Word2VecConfig, fraction: float) -> float:
     """The learning rate after `fraction` of the run, linear from alpha to min_alpha."""
     return cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(fraction, 1.0)
@@ -358,34 +398,23 @@ def _chunk_seed(seed: int, epoch: int, index: int) -> int:
 
 def _chunk_trainer(cfg: Word2VecConfig, vocab: Word2VecVocab) -> Any:
     """The kernel for the config's architecture x loss, with its tables bound."""
-    from seqnlp.word2vec import kernels
+    from seqnlp.word2vec.jit import load_kernel
 
+    kernel = load_kernel(cfg.architecture, cfg.loss)
     keep = subsample_thresholds(vocab.counts, cfg.sample)
-    window, cbow_mean = cfg.window, cfg.cbow_mean
+    window, mean = cfg.window, cfg.cbow_mean
     if cfg.loss == "negative":
         accept, alias = alias_table(noise_distribution(vocab.counts, cfg.ns_exponent))
-        neg = cfg.negative
-        if cfg.architecture == "skipgram":
-            def train(w_in: np.ndarray, w_out: np.ndarray, job: _Job) -> tuple:
-                return kernels.train_skipgram_negative(
-                    w_in, w_out, job.chunk.ids, job.chunk.ends, keep, accept, alias, window, neg,
-                    job.alpha_start, job.alpha_end, job.seed)
-        else:
-            def train(w_in: np.ndarray, w_out: np.ndarray, job: _Job) -> tuple:
-                return kernels.train_cbow_negative(
-                    w_in, w_out, job.chunk.ids, job.chunk.ends, keep, accept, alias, window, neg,
-                    cbow_mean, job.alpha_start, job.alpha_end, job.seed)
-        return train
-    tree = huffman_tree(vocab.counts)
-    codes, points, offsets = tree.codes, tree.points, tree.offsets
-    if cfg.architecture == "skipgram":
-        def train(w_in: np.ndarray, w_out: np.ndarray, job: _Job) -> tuple:
-            return kernels.train_skipgram_hierarchical(
-                w_in, w_out, job.chunk.ids, job.chunk.ends, keep, codes, points, offsets,
-                window, job.alpha_start, job.alpha_end, job.seed)
+        tables: tuple = (keep, accept, alias, window, cfg.negative)
     else:
-        def train(w_in: np.ndarray, w_out: np.ndarray, job: _Job) -> tuple:
-            return kernels.train_cbow_hierarchical(
-                w_in, w_out, job.chunk.ids, job.chunk.ends, keep, codes, points, offsets,
-                window, cbow_mean, job.alpha_start, job.alpha_end, job.seed)
+        tree = huffman_tree(vocab.counts)
+        tables = (keep, tree.codes, tree.points, tree.offsets, window)
+    if cfg.architecture == "cbow":
+        tables += (mean,)
+
+    def train(w_in: np.ndarray, w_out: np.ndarray, job: _Job) -> tuple[float, int, int]:
+        chunk = job.chunk
+        return kernel(w_in, w_out, chunk.ids, chunk.ends, *tables,
+                      job.alpha_start, job.alpha_end, job.seed)
+
     return train

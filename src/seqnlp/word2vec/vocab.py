@@ -69,7 +69,7 @@ def count_words(
 
 
 class Word2VecVocab:
-    """The words kept for training, most frequent first (ties broken by the word).
+    """The words kept for training, most frequent first (ties as gensim orders them).
 
     Attributes:
         index_to_key: the words; row i of the vectors belongs to `index_to_key[i]`.
@@ -94,13 +94,17 @@ class Word2VecVocab:
 
     @classmethod
     def from_counts(cls, found: WordCounts, min_count: int) -> Word2VecVocab:
-        """Keep the words counted at least `min_count` times, most frequent first."""
-        kept = sorted(
-            ((w, c) for w, c in found.counts.items() if c >= min_count),
-            key=lambda item: (-item[1], item[0]),
-        )
-        counts = np.array([c for _, c in kept], dtype=np.int64)
-        return cls([w for w, _ in kept], counts, found.total_words, found.num_sentences)
+        """Keep the words counted at least `min_count` times, most frequent first.
+
+        Ties are ordered as gensim 4 orders them: the word that appeared first comes last.
+        Both tools then build the same vocabulary, and an evaluation restricted to the first
+        N words asks both the same questions.
+        """
+        words = [w for w, c in found.counts.items() if c >= min_count]
+        counts = np.array([found.counts[w] for w in words], dtype=np.int64)
+        order = np.lexsort((-np.arange(len(words)), -counts))
+        return cls([words[i] for i in order], counts[order], found.total_words,
+                   found.num_sentences)
 
     def __len__(self) -> int:
         return len(self.index_to_key)
