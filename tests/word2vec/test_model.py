@@ -72,6 +72,12 @@ def test_hierarchical_softmax_allows_zero_negatives_and_config_round_trips():
         Word2VecConfig.from_dict({"size": 3})
 
 
+def test_default_learning_rate_is_the_c_tools_per_architecture():
+    assert Word2VecConfig(architecture="skipgram").alpha == 0.025
+    assert Word2VecConfig(architecture="cbow").alpha == 0.05
+    assert Word2VecConfig(architecture="cbow", alpha=0.01).alpha == 0.01
+
+
 def test_config_and_keywords_are_exclusive():
     with pytest.raises(ValueError, match="not both"):
         Word2Vec(Word2VecConfig(), epochs=3)

@@ -31,7 +31,8 @@ def train_command(
     sample: float = typer.Option(1e-3, help="Subsampling threshold; 0 disables."),
     negative: int = typer.Option(5, help="Noise words per prediction."),
     ns_exponent: float = typer.Option(0.75, help="Noise distribution: unigram ** this."),
-    alpha: float = typer.Option(0.025, help="Initial learning rate."),
+    alpha: Optional[float] = typer.Option(  # noqa: UP007
+        None, help="Initial learning rate [default: 0.025 skip-gram, 0.05 CBOW]."),
     min_alpha: float = typer.Option(0.0001, help="Final learning rate (linear decay)."),
     epochs: int = typer.Option(5, help="Passes over the corpus."),
     workers: int = typer.Option(2, help="Training threads (1 is bit-reproducible)."),

@@ -15,6 +15,7 @@ from typing import Any
 
 ARCHITECTURES = ("skipgram", "cbow")
 LOSSES = ("negative", "hierarchical")
+DEFAULT_ALPHA = {"skipgram": 0.025, "cbow": 0.05}  # word2vec.c's defaults
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class Word2VecConfig:
             (sqrt(f / t) + 1) * t / f. 0 disables subsampling.
         negative: number of noise words per prediction (loss="negative").
         ns_exponent: the noise distribution is the unigram distribution to this power.
-        alpha: the initial learning rate.
+        alpha: the initial learning rate; None picks the C tool's default, 0.025 for
+            skip-gram and 0.05 for CBOW (gensim uses 0.025 for both).
         min_alpha: the learning rate reached, linearly, at the end of the last epoch.
         epochs: passes over the corpus.
         workers: training threads. 1 with a fixed seed is bit-for-bit reproducible;
@@ -58,7 +60,7 @@ class Word2VecConfig:
     sample: float = 1e-3
     negative: int = 5
     ns_exponent: float = 0.75
-    alpha: float = 0.025
+    alpha: float | None = None
     min_alpha: float = 0.0001
     epochs: int = 5
     workers: int = 2
@@ -69,6 +71,8 @@ class Word2VecConfig:
 
     def __post_init__(self) -> None:
         _check_choice("architecture", self.architecture, ARCHITECTURES)
+        if self.alpha is None:  # resolved here, so that a saved config holds the number
+            object.__setattr__(self, "alpha", DEFAULT_ALPHA[self.architecture])
         _check_choice("loss", self.loss, LOSSES)
         for name in ("vector_size", "window", "min_count", "epochs", "workers",
                      "max_sentence_length", "chunk_words"):
