@@ -57,6 +57,19 @@ def test_sst2_maps_the_root_labels_and_drops_neutral(data_home):
     assert [(e.tokens, e.label) for e in binary] == expected
 
 
+def test_sst_phrases_add_each_distinct_training_phrase_once(data_home):
+    fetch("sst", from_dir=shared_file("sst"))
+    sentences = load_classification_data("sst2")
+    data = load_classification_data("sst2", phrases=True)
+    assert data.train[:len(sentences.train)] == sentences.train
+    assert (data.dev, data.test) == (sentences.dev, sentences.test)
+    phrases = data.train[len(sentences.train):]
+    assert len(phrases) > 5 * len(sentences.train)
+    assert len({e.tokens for e in phrases}) == len(phrases)
+    assert not {e.tokens for e in phrases} & {e.tokens for e in sentences.train}
+    assert Example(("good",), 1) in phrases and Example(("bad",), 0) in phrases
+
+
 def test_imdb_split_sizes_with_a_ten_percent_dev_cut(data_home, monkeypatch):
     fetch("imdb", from_dir=shared_file("imdb"))
     monkeypatch.setattr(task, "tokenize", lambda text: tuple(text.split()))  # counts only

@@ -20,7 +20,9 @@ from seqnlp.errors import SeqnlpError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
-DATA_HELP = "imdb, sst2, sst5 (from the data home; `seqnlp data get imdb|sst`) or a label<TAB>text file."
+DATA_HELP = (
+    "imdb, sst2, sst5 (from the data home; `seqnlp data get imdb|sst`) or a label<TAB>text file."
+)
 MODEL = typer.Argument(..., help="A model file written by `seqnlp classify train`.")
 DEVICE = typer.Option("auto", "--device", help="auto (cuda when available), cpu or cuda.")
 
@@ -31,11 +33,15 @@ def train(
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the model."),
     encoder: str = typer.Option("lstm", help="rnn, lstm, gru or tdnn."),
     layers: int = typer.Option(1, "--layers", min=1, help="Stacked encoder layers."),
-    bidirectional: bool = typer.Option(False, "--bidirectional/--unidirectional", help="Read both ways."),
-    pooling: str = typer.Option("last", help="last, mean, max, attention or flatten (needs --max-len)."),
+    bidirectional: bool = typer.Option(False, "--bidirectional/--unidirectional",
+        help="Read both ways."),
+    pooling: str = typer.Option("last",
+        help="last, mean, max, attention or flatten (needs --max-len)."),
     hidden_size: int = typer.Option(128, min=1, help="Hidden units per direction."),
-    embedding_dim: int = typer.Option(100, min=1, help="Embedding size (that of --embeddings when given)."),
-    vocab_size: int = typer.Option(20_000, min=3, help="Most vocabulary entries, <pad> and <unk> included."),
+    embedding_dim: int = typer.Option(100, min=1,
+        help="Embedding size (that of --embeddings when given)."),
+    vocab_size: int = typer.Option(20_000, min=3,
+        help="Most vocabulary entries, <pad> and <unk> included."),
     min_count: int = typer.Option(1, min=1, help="Drop training words seen fewer times."),
     max_len: int = typer.Option(0, min=0, help="Keep the first N tokens of each text (0: all)."),
     dropout: float = typer.Option(0.0, help="Dropout on the pooled vector and between layers."),
@@ -44,18 +50,27 @@ def train(
     lr: float = typer.Option(1e-3, help="Learning rate."),
     batch_size: int = typer.Option(64, min=1, help="Examples per update."),
     epochs: int = typer.Option(5, min=1, help="Passes over the training data."),
-    patience: int = typer.Option(0, min=0, help="Stop after N epochs without better dev accuracy (0: never)."),
-    clip: float = typer.Option(0.0, min=0.0, help="Clip the gradient norm to this (0: no clipping)."),
+    patience: int = typer.Option(0, min=0,
+        help="Stop after N epochs without better dev accuracy (0: never)."),
+    clip: float = typer.Option(0.0, min=0.0,
+        help="Clip the gradient norm to this (0: no clipping)."),
     weight_decay: float = typer.Option(0.0, min=0.0, help="L2 penalty (decoupled for adamw)."),
-    seed: int = typer.Option(0, min=0, help="Seeds the dev cut, the initialisation and the batches."),
-    dev_fraction: float = typer.Option(0.1, help="Share of train held out as dev (imdb and TSV files)."),
-    train_limit: int = typer.Option(0, min=0, help="Train on the first N training texts only (0: all)."),
-    embeddings: Path | None = typer.Option(None, help="Word vectors in word2vec text or binary format."),
+    seed: int = typer.Option(0, min=0,
+        help="Seeds the dev cut, the initialisation and the batches."),
+    dev_fraction: float = typer.Option(0.1,
+        help="Share of train held out as dev (imdb and TSV files)."),
+    phrases: bool = typer.Option(False,
+        help="SST: also train on every labelled phrase of the training trees."),
+    train_limit: int = typer.Option(0, min=0,
+        help="Train on the first N training texts only (0: all)."),
+    embeddings: Path | None = typer.Option(None,
+        help="Word vectors in word2vec text or binary format."),
     freeze_embeddings: bool = typer.Option(False, help="Keep the embeddings fixed."),
     checkpoint_dir: Path | None = typer.Option(None, help="Write resumable checkpoints here."),
     resume: bool = typer.Option(False, help="Continue from --checkpoint-dir's last checkpoint."),
     log: Path | None = typer.Option(None, help="Write the training metrics as JSON lines here."),
-    test: bool = typer.Option(False, "--test", help="Also report test accuracy (the final number only)."),
+    test: bool = typer.Option(False, "--test",
+        help="Also report test accuracy (the final number only)."),
     device: str = DEVICE,
     threads: int = typer.Option(0, min=0, help="CPU threads for torch (0: torch's default)."),
 ) -> None:
@@ -82,7 +97,7 @@ def train(
     from seqnlp.models.classifier import save_classifier
     from seqnlp.tasks.classification import load_classification_data, train_classifier
 
-    dataset = load_classification_data(data, dev_fraction, seed)
+    dataset = load_classification_data(data, dev_fraction, seed, phrases)
     if train_limit:
         dataset = dataclasses.replace(dataset, train=dataset.train[:train_limit])
     typer.echo(f"data: {dataset.name}: {len(dataset.train):,} train, {len(dataset.dev):,} dev, "
@@ -113,7 +128,8 @@ def _print_training(result: Any) -> None:
     if result.fit.stopped_early:
         typer.echo("stopped early: dev accuracy stopped improving")
     if "accuracy" in result.dev:
-        typer.echo(f"dev accuracy {result.dev['accuracy']:.4f} (best epoch {result.fit.best_epoch + 1})")
+        best = result.fit.best_epoch + 1
+        typer.echo(f"dev accuracy {result.dev['accuracy']:.4f} (best epoch {best})")
 
 
 def _test_accuracy(result: Any, examples: list) -> float:
@@ -145,7 +161,8 @@ def evaluate(
     report = evaluate_examples(loaded.model.to(torch_device), loaded.vocab, examples,
                                batch_size, str(torch_device))
     typer.echo(f"{description}: {len(examples):,} examples")
-    typer.echo(f"accuracy {report.accuracy:.4f}  loss {report.loss:.4f}  macro F1 {report.macro_f1:.4f}")
+    typer.echo(f"accuracy {report.accuracy:.4f}  loss {report.loss:.4f}  "
+               f"macro F1 {report.macro_f1:.4f}")
     width = max(len(name) for name in loaded.label_names + ("class",))
     typer.echo(f"{'class':<{width}}  precision  recall      F1  support")
     for i, name in enumerate(loaded.label_names):
@@ -156,7 +173,8 @@ def evaluate(
 @app.command()
 def predict(
     model: Path = MODEL,
-    texts: list[str] | None = typer.Argument(None, help="Texts to classify; none: read stdin, one per line."),
+    texts: list[str] | None = typer.Argument(None,
+        help="Texts to classify; none: read stdin, one per line."),
     batch_size: int = typer.Option(64, min=1, help="Texts per batch."),
     device: str = DEVICE,
 ) -> None:
@@ -170,7 +188,8 @@ def predict(
             raise SeqnlpError("give texts as arguments, or pipe one text per line on stdin")
         texts = [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
     torch_device = _device(device)
-    probs = predict_texts(loaded.model.to(torch_device), loaded.vocab, texts, batch_size, str(torch_device))
+    probs = predict_texts(loaded.model.to(torch_device), loaded.vocab, texts, batch_size,
+                          str(torch_device))
     for row in probs:
         best = int(row.argmax())
         typer.echo(f"{loaded.label_names[best]}\t{row[best]:.4f}")

@@ -82,7 +82,9 @@ class ClassifierConfig:
         if self.nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {self.nonlinearity!r}")
         if self.encoder == "tdnn" and self.bidirectional:
-            raise ValueError("a TDNN sees both sides through its context; bidirectional must be False")
+            raise ValueError(
+                "a TDNN sees both sides through its context; bidirectional must be False"
+            )
         if self.pooling == "flatten" and not self.max_len:
             raise ValueError("pooling='flatten' needs max_len, the fixed input length")
         for name in ("dropout", "embedding_dropout"):
@@ -95,7 +97,9 @@ class ClassifierConfig:
         if self.max_len is not None and self.max_len < 1:
             raise ValueError(f"max_len must be positive or None, got {self.max_len}")
         if not 0 <= self.padding_idx < self.vocab_size:
-            raise ValueError(f"padding_idx must be in [0, {self.vocab_size}), got {self.padding_idx}")
+            raise ValueError(
+                f"padding_idx must be in [0, {self.vocab_size}), got {self.padding_idx}"
+            )
 
     @property
     def num_directions(self) -> int:
@@ -114,7 +118,9 @@ def build_encoder(config: ClassifierConfig) -> nn.Module:
             dropout=config.dropout if config.num_layers > 1 else 0.0,
         )
     layer = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[config.encoder]
-    options: dict[str, Any] = {"nonlinearity": config.nonlinearity} if config.encoder == "rnn" else {}
+    options: dict[str, Any] = {}
+    if config.encoder == "rnn":
+        options["nonlinearity"] = config.nonlinearity
     return layer(
         config.embedding_dim, config.hidden_size, num_layers=config.num_layers,
         bidirectional=config.bidirectional,
@@ -140,7 +146,9 @@ class SequenceClassifier(nn.Module):
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
         self.config = config
-        self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=config.padding_idx)
+        self.embedding = nn.Embedding(
+            config.vocab_size, config.embedding_dim, padding_idx=config.padding_idx
+        )
         self.embedding.weight.requires_grad_(not config.freeze_embeddings)
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         self.encoder = build_encoder(config)
@@ -193,7 +201,10 @@ class SequenceClassifier(nn.Module):
 
     @torch.no_grad()
     def predict_proba(self, ids: Tensor, lengths: Tensor) -> Tensor:
-        """Class probabilities (B, C), also for the binary (sigmoid) case; eval mode is the caller's."""
+        """Class probabilities (B, C), also for the binary (sigmoid) case.
+
+        Dropout is active in training mode: call `eval()` first.
+        """
         logits, _ = self.forward(ids, lengths)
         return probabilities(logits, self.binary)
 
@@ -236,7 +247,9 @@ def save_classifier(
             f"{len(label_names)} label names for a model of {model.config.num_classes} classes"
         )
     if len(vocab) != model.config.vocab_size:
-        raise ValueError(f"vocabulary of {len(vocab)} tokens for vocab_size {model.config.vocab_size}")
+        raise ValueError(
+            f"vocabulary of {len(vocab)} tokens for vocab_size {model.config.vocab_size}"
+        )
     payload = {**(extra or {}), "label_names": list(label_names)}
     save_artifact(path, ARTIFACT_KIND, model.config, model, vocab.to_dict(), payload)
 
@@ -258,6 +271,7 @@ def load_classifier(path: str | os.PathLike[str]) -> LoadedClassifier:
         extra = dict(payload["extra"])
         label_names = tuple(str(n) for n in extra.pop("label_names"))
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise ArtifactError(f"{name}: damaged classifier ({exc.__class__.__name__}: {exc})") from None
+        problem = f"{exc.__class__.__name__}: {exc}"
+        raise ArtifactError(f"{name}: damaged classifier ({problem})") from None
     model.eval()
     return LoadedClassifier(model, vocab, label_names, extra)

@@ -131,7 +131,9 @@ class SequencePooling(nn.Module):
         assert self.max_len is not None
         batch, time, width = states.shape
         if time > self.max_len:
-            raise ValueError(f"flatten pooling was built for length {self.max_len}, got {time} steps")
+            raise ValueError(
+                f"flatten pooling was built for length {self.max_len}, got {time} steps"
+            )
         padded = states.new_zeros(batch, self.max_len, width)  # (B, L, W)
         padded[:, :time] = states * mask.unsqueeze(-1)
         return padded.flatten(1)  # (B, L*W)

@@ -73,8 +73,10 @@ def tokenize(text: str) -> tuple[str, ...]:
     return tuple(english_tokenize(text, lower=True))
 
 
-def split_dev(examples: list[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
-    """Cut a random `fraction` of `examples` off as a dev set: `(train, dev)`, both in file order."""
+def split_dev(
+    examples: list[Example], fraction: float, seed: int
+) -> tuple[list[Example], list[Example]]:
+    """Cut a random `fraction` of `examples` off as a dev set: `(train, dev)`, in file order."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"dev fraction must be in [0, 1), got {fraction}")
     order = np.random.default_rng(seed).permutation(len(examples))
@@ -91,28 +93,43 @@ def read_tsv(path: str | os.PathLike[str], num_labels: int | None = None) -> lis
     return [Example(tokenize(r.text), r.label) for r in read_labeled(path, num_labels=num_labels)]
 
 
-def read_sst(path: str | os.PathLike[str], binary: bool) -> list[Example]:
-    """Sentence-level SST: the lower-cased leaves and the root label (SST-2: neutral dropped)."""
+def read_sst(path: str | os.PathLike[str], binary: bool, phrases: bool = False) -> list[Example]:
+    """Sentence-level SST: the lower-cased leaves and the root label (SST-2: neutral dropped).
+
+    With `phrases`, every labelled subtree becomes an example too (each distinct phrase
+    once, its first label kept), as in Socher et al. (2013) and Kim (2014) training; the
+    full sentences come first.
+    """
     from seqnlp.text import read_trees
 
-    examples = []
-    for tree in read_trees(path):
-        label = tree.label
-        if binary:
-            if label == 2:
-                continue
-            label = int(label > 2)
-        examples.append(Example(tuple(w.lower() for w in tree.leaves()), label))
+    trees = list(read_trees(path))
+    examples = [e for e in map(_sst_example, trees, [binary] * len(trees)) if e is not None]
+    if phrases:
+        seen = {e.tokens for e in examples}
+        for node in (node for tree in trees for node in tree.nodes()):
+            example = _sst_example(node, binary)
+            if example is not None and example.tokens not in seen:
+                seen.add(example.tokens)
+                examples.append(example)
     return examples
 
 
+def _sst_example(tree: Any, binary: bool) -> Example | None:
+    """The example of one (sub)tree; None for a neutral one in SST-2."""
+    if binary and tree.label == 2:
+        return None
+    label = int(tree.label > 2) if binary else tree.label
+    return Example(tuple(w.lower() for w in tree.leaves()), label)
+
+
 def load_classification_data(
-    data: str, dev_fraction: float = 0.1, seed: int = 0
+    data: str, dev_fraction: float = 0.1, seed: int = 0, phrases: bool = False
 ) -> ClassificationData:
     """Load "imdb", "sst2", "sst5" from the data home, or a `label<TAB>text` file.
 
     A user's file has labels 0..C-1 (C >= 2) and no test split; its dev split, like IMDB's,
-    is `dev_fraction` of the lines, drawn with `seed`.
+    is `dev_fraction` of the lines, drawn with `seed`. `phrases` adds SST's labelled
+    phrases to its training split (dev and test stay sentence level).
 
     Raises:
         DatasetError: an unknown name, or a dataset not yet fetched (the message says how).
@@ -127,7 +144,8 @@ def load_classification_data(
     if data in ("sst2", "sst5"):
         files = split_files("sst")
         binary = data == "sst2"
-        parts = {split: read_sst(files[split], binary) for split in SPLITS}
+        parts = {split: read_sst(files[split], binary, phrases and split == "train")
+                 for split in SPLITS}
         names = BINARY if binary else SST_FINE
         return ClassificationData(data, parts["train"], parts["dev"], parts["test"], names)
     examples = read_tsv(_user_file(data))
@@ -165,7 +183,9 @@ def _user_file(data: str) -> Path:
 
 # ---------------------------------------------------------------------- vocabulary, vectors
 
-def build_vocab(examples: Sequence[Example], max_size: int | None = None, min_count: int = 1) -> Vocab:
+def build_vocab(
+    examples: Sequence[Example], max_size: int | None = None, min_count: int = 1
+) -> Vocab:
     """The vocabulary of the training texts: `<pad>`=0, `<unk>`=1, then by count.
 
     Args:
@@ -185,7 +205,9 @@ class WordVectors(Protocol):
     vectors: np.ndarray
 
 
-def pretrained_matrix(vocab: Vocab, vectors: WordVectors, seed: int = 0) -> tuple[np.ndarray, float]:
+def pretrained_matrix(
+    vocab: Vocab, vectors: WordVectors, seed: int = 0
+) -> tuple[np.ndarray, float]:
     """An embedding table (V, E) for `vocab` from pretrained vectors.
 
     A word takes its own vector, else that of its lower-cased form; a missing word gets a
@@ -225,7 +247,9 @@ class EncodedSplit:
         return len(self.ids)
 
 
-def encode_split(examples: Sequence[Example], vocab: Vocab, max_len: int | None = None) -> EncodedSplit:
+def encode_split(
+    examples: Sequence[Example], vocab: Vocab, max_len: int | None = None
+) -> EncodedSplit:
     """Encode every example with `vocab` (`<unk>` for unknown words), keeping the first `max_len`.
 
     An empty text becomes one `<unk>` step, so that every sequence has a real step.
@@ -239,7 +263,9 @@ def encode_split(examples: Sequence[Example], vocab: Vocab, max_len: int | None 
     return EncodedSplit(ids, lengths, labels)
 
 
-def make_batch(split: EncodedSplit, indices: np.ndarray, fixed_len: int | None = None) -> dict[str, torch.Tensor]:
+def make_batch(
+    split: EncodedSplit, indices: np.ndarray, fixed_len: int | None = None
+) -> dict[str, torch.Tensor]:
     """The batch `{"ids" (B, T), "lengths" (B,), "labels" (B,)}` of the examples `indices`.
 
     `fixed_len` pads every batch to that length (what "flatten" pooling needs).
@@ -335,7 +361,8 @@ def classification_report(labels: np.ndarray, predicted: np.ndarray, num_classes
     hits = np.diag(confusion).astype(np.float64)
     precision = hits / np.maximum(confusion.sum(0), 1)
     recall = hits / np.maximum(confusion.sum(1), 1)
-    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    total = precision + recall
+    f1 = np.where(total > 0, 2 * precision * recall / np.maximum(total, 1e-12), 0.0)
     accuracy = float(hits.sum() / max(len(labels), 1))
     return ClassificationReport(accuracy, loss, tuple(precision.tolist()), tuple(recall.tolist()),
                                 tuple(f1.tolist()), tuple(int(n) for n in confusion.sum(1)))
@@ -345,7 +372,9 @@ def evaluate_examples(model: SequenceClassifier, vocab: Vocab, examples: Sequenc
                       batch_size: int = 64, device: str = "cpu") -> ClassificationReport:
     """Score a model on labelled examples (cut to the model's `max_len` when it has one)."""
     if any(not 0 <= e.label < model.config.num_classes for e in examples):
-        raise SeqnlpError(f"the data has labels outside the model's {model.config.num_classes} classes")
+        raise SeqnlpError(
+            f"the data has labels outside the model's {model.config.num_classes} classes"
+        )
     split = encode_split(examples, vocab, model.config.max_len)
     batches = [_to(b, device) for b in eval_batches(split, batch_size, _fixed_len(model))]
     model.eval()
