@@ -61,7 +61,8 @@ def test_train_prints_epochs_and_saves_a_model(
     text = tmp_path / "toy.txt"
     text.write_text("\n".join(SENTENCES * 40) + "\n", encoding="utf-8")
     code, out, err = run(capsys, "lm", "train", "--data", str(text), "-o",
-                         str(tmp_path / "m.lm"), *TINY, "--epochs", "2")
+                         str(tmp_path / "m.lm"), *TINY, "--epochs", "2", "--sampled-softmax", "5",
+                         "--variable-bptt", "--tie-weights", "--dropout", "0.2")
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith(f"{text} (word level): vocabulary 13; tokens train 756,")
