@@ -101,6 +101,16 @@ def test_one_worker_with_a_seed_is_bit_for_bit_reproducible(architecture, loss):
     assert not np.array_equal(runs[0][0], runs[2][0])
 
 
+def test_the_chunk_cache_does_not_change_the_result():
+    corpus = small_corpus()
+    runs = []
+    for cache in (True, False):
+        model = Word2Vec(vector_size=8, min_count=2, epochs=3, workers=1, chunk_words=300)
+        model.train(corpus, progress=False, cache=cache)
+        runs.append(model.w_in)
+    assert np.array_equal(runs[0], runs[1])
+
+
 def test_a_generator_corpus_is_refused():
     model = Word2Vec(min_count=1)
     with pytest.raises(SeqnlpError, match="one-shot iterator"):

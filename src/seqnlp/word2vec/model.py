@@ -157,6 +157,7 @@ class Word2Vec:
         corpus: PathLike | Iterable[list[str]],
         *,
         progress: bool | None = None,
+        cache: bool = True,
         cache_dir: PathLike | None = None,
     ) -> list[EpochReport]:
         """Train for `config.epochs` epochs, building the vocabulary first if needed.
@@ -168,8 +169,10 @@ class Word2Vec:
             corpus: a path to a one-sentence-per-line file, or a restartable iterable of
                 token lists (a generator is refused: it cannot be read twice).
             progress: show a tqdm bar; None shows it only when stderr is a terminal.
-            cache_dir: where the first epoch spills encoded chunks (int32, about 4 bytes
-                per word) for the next epochs; None uses the system temporary directory.
+            cache: spill the first epoch's encoded chunks (int32, about 4 bytes per word)
+                to a temporary file that the next epochs read instead of the text; False
+                reads and encodes the corpus again in every epoch.
+            cache_dir: where the spill file goes; None uses the system temporary folder.
 
         Returns:
             The reports of the epochs of this call (also appended to `history`).
@@ -179,8 +182,12 @@ class Word2Vec:
             self.build_vocab(source)
         if progress is None:
             progress = sys.stderr.isatty()
-        with ChunkCache(cache_dir) as cache:
-            reports = _Run(self, source, cache, progress).run()
+        spill = ChunkCache(cache_dir) if cache and self.config.epochs > 1 else None
+        try:
+            reports = _Run(self, source, spill, progress).run()
+        finally:
+            if spill is not None:
+                spill.close()
         self.history.extend(reports)
         return reports
 
@@ -226,7 +233,7 @@ class Word2Vec:
 class _Run:
     """One call of `Word2Vec.train`: a producer thread, worker threads, and the bookkeeping."""
 
-    def __init__(self, model: Word2Vec, source: Iterable[list[str]], cache: ChunkCache,
+    def __init__(self, model: Word2Vec, source: Iterable[list[str]], cache: ChunkCache | None,
                  progress: bool) -> None:
         assert model.vocab is not None and model.w_in is not None and model.w_out is not None
         self.model, self.source, self.cache, self.progress = model, source, cache, progress
@@ -258,7 +265,10 @@ class _Run:
         total = cfg.epochs * max(self.vocab.retained_words, 1)
         done = 0  # in-vocabulary words handed out so far, for the learning-rate schedule
         for epoch in range(cfg.epochs):
-            chunks = self._encoded(write=cfg.epochs > 1) if epoch == 0 else iter(self.cache)
+            if epoch > 0 and self.cache is not None:
+                chunks: Iterable[Chunk] = self.cache
+            else:
+                chunks = self._encoded(write=self.cache is not None and epoch == 0)
             index = -1
             for index, chunk in enumerate(chunks):
                 start = _alpha(cfg, done / total)
@@ -270,7 +280,7 @@ class _Run:
     def _encoded(self, write: bool) -> Iterator[Chunk]:
         for chunk in encode_chunks(self.source, self.vocab.key_to_index, self.cfg.chunk_words,
                                    self.cfg.max_sentence_length):
-            if write:
+            if write and self.cache is not None:
                 self.cache.append(chunk)
             yield chunk
 
