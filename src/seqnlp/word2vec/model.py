@@ -133,6 +133,7 @@ class Word2Vec:
         cfg = self.config
         source = as_sentences(corpus, cfg.max_sentence_length)
         _prepare_kernel(cfg)
+        _pin_mmap_threshold()
         found = count_words(source, cfg.max_vocab_size)
         vocab = Word2VecVocab.from_counts(found, cfg.min_count)
         if len(vocab) == 0:
@@ -371,6 +372,25 @@ def _return_free_memory() -> None:
     gc.collect()
     try:
         ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+_M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+
+
+def _pin_mmap_threshold() -> None:
+    """Keep glibc from raising its mmap threshold while the corpus streams (best effort).
+
+    glibc raises the threshold above which `malloc` uses a fresh mapping each time such a
+    block is freed, so after the first 1 MiB read block or chunk array every later one is
+    carved from the heap, whose fragments are never returned: about 13 MB of resident
+    memory on IMDB. Pinning the threshold at its default (128 KiB) keeps big buffers in
+    their own mappings, returned to the OS on free. This is process-wide, like setting
+    MALLOC_MMAP_THRESHOLD_=131072, and only costs a map/unmap per large buffer.
+    """
+    try:
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
     except (OSError, AttributeError):  # not glibc
         pass
 
