@@ -224,8 +224,8 @@ def ptb_sentences() -> list[list[str]]:
 
 
 def test_skipgram_on_ptb_finds_sensible_neighbours():
-    # Calibrated over seeds 0-9 (see the report): this setting scored 8-10 of the 10 probes;
-    # untrained vectors score 0-1.
+    # Calibrated over seeds 0-9 with 2 (Hogwild, so not even seed-determined) threads:
+    # every run found a sensible neighbour for 9 of the 10 probes; untrained vectors, 0.
     model = Word2Vec(architecture="skipgram", vector_size=50, epochs=2, workers=2, seed=0)
     model.train(ptb_sentences(), progress=False)
     assert probe_hits(model) >= 6
@@ -236,6 +236,7 @@ def test_skipgram_on_ptb_finds_sensible_neighbours():
                                                 ("skipgram", "hierarchical"),
                                                 ("cbow", "hierarchical")])
 def test_other_variants_on_ptb_find_sensible_neighbours(architecture, loss):
+    # Calibrated over seeds 0-4 (CBOW: 0-3 at its 0.05 learning rate): 8 or 9 of 10 probes.
     model = Word2Vec(architecture=architecture, loss=loss, vector_size=50, epochs=3,
                      workers=2, seed=0)
     model.train(ptb_sentences(), progress=False)
