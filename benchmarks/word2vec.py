@@ -312,6 +312,10 @@ def main(argv: list[str] | None = None) -> None:
         "corpus_file mode decays the rate only half-way within each epoch with 2 workers "
         "(each worker measures its progress against the whole corpus), so its effective "
         "rate is a little higher than the nominal linear schedule.",
+        "Peak RSS is VmHWM read right after training. seqnlp loads its Numba kernel before "
+        "reading the corpus (LLVM makes ~60 MB of its code resident), hands LLVM's clean "
+        "code pages back (madvise), trims the heap after the vocabulary pass and pins "
+        "glibc's mmap threshold while streaming; see seqnlp/word2vec/jit.py and model.py.",
     ]
     imdb, tokens = build_imdb(args.cache)
     corpora = [("imdb", imdb, tokens)]
