@@ -19,6 +19,7 @@ from seqnlp.errors import SeqnlpError
 SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("data", "seqnlp.cli.data", "List, fetch, verify and inspect benchmark data sets."),
     ("w2v", "seqnlp.cli.w2v", "Train, query, evaluate and plot word vectors."),
+    ("classify", "seqnlp.cli.classify", "Train, evaluate and apply sequence classifiers."),
     ("lm", "seqnlp.cli.lm", "Train, evaluate and sample recurrent language models."),
 ]
 
