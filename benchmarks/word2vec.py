@@ -308,10 +308,11 @@ def main(argv: list[str] | None = None) -> None:
         "seqnlp skip-gram shares the negatives of a centre word across its window "
         "(pWord2Vec, Ji et al. 2016); CBOW draws them per centre word as the C tool.",
         "Initial learning rate: each tool's default (gensim 0.025; seqnlp 0.025 skip-gram, "
-        "0.05 CBOW as word2vec.c); seqnlp@0.025 is seqnlp CBOW at gensim's rate. gensim's "
-        "corpus_file mode decays the rate only half-way within each epoch with 2 workers "
-        "(each worker measures its progress against the whole corpus), so its effective "
-        "rate is a little higher than the nominal linear schedule.",
+        "0.05 CBOW as word2vec.c); seqnlp@0.025 is seqnlp CBOW at gensim's rate. seqnlp "
+        "decays the rate linearly over all epochs. gensim's corpus_file mode does not: each "
+        "of its 2 workers reads half the corpus but measures its progress against the whole "
+        "(word2vec_corpusfile.pyx, get_next_alpha), so within an epoch the rate falls only "
+        "half-way, then jumps; its mean rate is ~10% higher and its last rate 0.0025.",
         "Peak RSS is VmHWM read right after training. seqnlp loads its Numba kernel before "
         "reading the corpus (LLVM makes ~60 MB of its code resident), hands LLVM's clean "
         "code pages back (madvise), trims the heap after the vocabulary pass and pins "

@@ -283,8 +283,11 @@ def _alpha_at(alpha_start: float, alpha_end: float, pos: int, n: int) -> float:
 
 
 @njit(**_JIT)
-def train_skipgram_negative(w_in, w_out, ids, ends, keep, accept, alias, window, negative,
-                            alpha_start, alpha_end, seed):
+def train_skipgram_negative(
+    w_in: np.ndarray, w_out: np.ndarray, ids: np.ndarray, ends: np.ndarray, keep: np.ndarray,
+    accept: np.ndarray, alias: np.ndarray, window: int, negative: int, alpha_start: float,
+    alpha_end: float, seed: int,
+) -> tuple[float, int, int]:
     """Train skip-gram with negative sampling on one chunk; update `w_in`, `w_out` in place.
 
     Each centre word draws its window (1..window) and `negative` noise words, shared by all
@@ -325,8 +328,11 @@ def train_skipgram_negative(w_in, w_out, ids, ends, keep, accept, alias, window,
 
 
 @njit(**_JIT)
-def train_cbow_negative(w_in, w_out, ids, ends, keep, accept, alias, window, negative,
-                        cbow_mean, alpha_start, alpha_end, seed):
+def train_cbow_negative(
+    w_in: np.ndarray, w_out: np.ndarray, ids: np.ndarray, ends: np.ndarray, keep: np.ndarray,
+    accept: np.ndarray, alias: np.ndarray, window: int, negative: int, cbow_mean: bool,
+    alpha_start: float, alpha_end: float, seed: int,
+) -> tuple[float, int, int]:
     """Train CBOW with negative sampling on one chunk; update `w_in`, `w_out` in place.
 
     The mean (`cbow_mean`) or sum of the context vectors predicts the centre word against
@@ -358,8 +364,11 @@ def train_cbow_negative(w_in, w_out, ids, ends, keep, accept, alias, window, neg
 
 
 @njit(**_JIT)
-def train_skipgram_hierarchical(w_in, w_out, ids, ends, keep, codes, points, offsets, window,
-                                alpha_start, alpha_end, seed):
+def train_skipgram_hierarchical(
+    w_in: np.ndarray, w_out: np.ndarray, ids: np.ndarray, ends: np.ndarray, keep: np.ndarray,
+    codes: np.ndarray, points: np.ndarray, offsets: np.ndarray, window: int,
+    alpha_start: float, alpha_end: float, seed: int,
+) -> tuple[float, int, int]:
     """Train skip-gram with hierarchical softmax on one chunk; update the matrices in place.
 
     Each context word's vector walks the Huffman path of the centre word
@@ -397,8 +406,11 @@ def train_skipgram_hierarchical(w_in, w_out, ids, ends, keep, codes, points, off
 
 
 @njit(**_JIT)
-def train_cbow_hierarchical(w_in, w_out, ids, ends, keep, codes, points, offsets, window,
-                            cbow_mean, alpha_start, alpha_end, seed):
+def train_cbow_hierarchical(
+    w_in: np.ndarray, w_out: np.ndarray, ids: np.ndarray, ends: np.ndarray, keep: np.ndarray,
+    codes: np.ndarray, points: np.ndarray, offsets: np.ndarray, window: int, cbow_mean: bool,
+    alpha_start: float, alpha_end: float, seed: int,
+) -> tuple[float, int, int]:
     """Train CBOW with hierarchical softmax on one chunk; update the matrices in place.
 
     Arguments and return value as `train_skipgram_hierarchical`, plus `cbow_mean`.
