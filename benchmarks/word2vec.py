@@ -330,6 +330,7 @@ def main(argv: list[str] | None = None) -> None:
     elif not args.quick:
         corpora.append(("text8", text8, sum(1 for _ in _words(text8))))
     warm_numba_cache()
+    load_before = os.getloadavg()
     runs = []
     for name, path, count in corpora:
         print(f"{name}: {count:,} tokens, {path}", flush=True)
@@ -346,7 +347,10 @@ def main(argv: list[str] | None = None) -> None:
         "cpu": cpu_model(), "cpu_count": os.cpu_count(), "versions": versions(),
         "workers": args.workers, "epochs": args.epochs, "options": OPTIONS, "notes": notes,
         "runs": runs, "comparison": compare(runs),
+        "load_average": {"before": load_before, "after": os.getloadavg()},
     }
+    notes.append("1-minute load average {:.1f} before, {:.1f} after the runs (other jobs "
+                 "on the machine slow both tools)".format(load_before[0], os.getloadavg()[0]))
     out.mkdir(parents=True, exist_ok=True)
     (out / "word2vec.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "word2vec.md").write_text(markdown(report))
