@@ -246,6 +246,7 @@ class _Run:
         self.stop = threading.Event()
 
     def run(self) -> list[EpochReport]:
+        self.started = time.perf_counter()
         threads = [threading.Thread(target=self._produce, daemon=True)]
         threads += [threading.Thread(target=self._work, daemon=True)
                     for _ in range(self.cfg.workers)]
@@ -313,27 +314,36 @@ class _Run:
             except BaseException as exc:
                 self.results.put(("error", exc))
                 continue
-            self.results.put(("chunk", job.epoch, job.chunk.raw_words, loss, predictions, words))
+            self.results.put(("chunk", job.epoch, job.chunk.raw_words, loss, predictions, words,
+                              time.perf_counter()))
         self.results.put(("worker_done",))
 
     # -- main thread -------------------------------------------------------------------------
 
     def _collect(self) -> list[EpochReport]:
-        """Sum chunk results per epoch, report each epoch once all its chunks are in."""
+        """Sum chunk results per epoch, report each epoch once all its chunks are in.
+
+        An epoch's time runs from the end of the previous one (or the start of training)
+        to the moment its last chunk was finished, so the times add up to the wall time.
+        With several workers the first chunks of an epoch overlap the last of the one
+        before; on a corpus of only a few chunks the per-epoch times are therefore uneven.
+        """
         cfg = self.cfg
         sums = np.zeros((cfg.epochs, 5), dtype=np.float64)  # chunks, words, loss, preds, kept
+        finish = np.zeros(cfg.epochs, dtype=np.float64)  # when an epoch's last chunk ended
         expected: dict[int, int] = {}
         reports: list[EpochReport] = []
         errors: list[BaseException] = []
         finished = 0
         bar = _progress_bar(cfg.epochs * self.vocab.total_words, self.progress)
-        clock = time.perf_counter()
+        clock = self.started
         with bar:
             while finished < cfg.workers:
                 message = self.results.get()
                 if message[0] == "chunk":
-                    _, epoch, raw, loss, predictions, words = message
+                    _, epoch, raw, loss, predictions, words, done_at = message
                     sums[epoch] += (1, raw, loss, predictions, words)
+                    finish[epoch] = max(finish[epoch], done_at)
                     bar.update(raw)
                 elif message[0] == "epoch_chunks":
                     expected[message[1]] = message[2]
@@ -344,9 +354,9 @@ class _Run:
                     finished += 1
                 while (len(reports) in expected
                        and sums[len(reports), 0] == expected[len(reports)] and not errors):
-                    now = time.perf_counter()
-                    reports.append(self._report(len(reports), sums[len(reports)], now - clock))
-                    clock = now
+                    end = max(float(finish[len(reports)]), clock)
+                    reports.append(self._report(len(reports), sums[len(reports)], end - clock))
+                    clock = end
         if errors:
             raise errors[0]
         return reports
