@@ -6,6 +6,7 @@ from __future__ import annotations
 import lzma
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -121,7 +122,10 @@ def test_reports_count_every_word_once_per_epoch_and_loss_falls():
     corpus = small_corpus(sentences=600)
     model = Word2Vec(vector_size=16, min_count=1, epochs=4, workers=2, chunk_words=700,
                      sample=0)
+    start = time.perf_counter()
     reports = model.train(corpus, progress=False)
+    wall = time.perf_counter() - start
+    assert 0 < sum(r.seconds for r in reports) <= wall  # epoch times add up to the run
     tokens = sum(len(s) for s in corpus)
     assert [r.epoch for r in reports] == [1, 2, 3, 4]
     assert all(r.words == tokens and r.trained_words == tokens for r in reports)  # sample=0
