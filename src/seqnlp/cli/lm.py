@@ -136,7 +136,8 @@ def train(
     numbers = {"valid_ppl": result.valid["ppl"], "test_ppl": result.test.get("ppl")}
     save_language_model(output, result.model, corpus.vocab, level, {"data": data, **numbers})
     test = "n/a" if numbers["test_ppl"] is None else f"{numbers['test_ppl']:.2f}"
-    typer.echo(f"best valid ppl {numbers['valid_ppl']:.2f}, test ppl {test}; saved {output}")
+    typer.echo(f"best valid ppl {numbers['valid_ppl']:.2f}, test ppl {test} after "
+               f"{result.fit.steps:,} updates; saved {output}")
 
 
 def _config_or_exit(build: Any) -> Any:
