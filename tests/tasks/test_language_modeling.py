@@ -249,7 +249,8 @@ def test_sentence_scores_sum_the_step_log_probabilities(trained: Path) -> None:
         ids = lm.vocab.encode(["<eos>", *line.split(), "<eos>"])
         state, total = lm.model.initial_state(1), 0.0
         for current, following in zip(ids[:-1], ids[1:]):
-            log_probs, state = lm.model.step(state, torch.tensor([current]))
+            with torch.no_grad():
+                log_probs, state = lm.model.step(state, torch.tensor([current]))
             total += float(log_probs[0, following])
         assert result.log_prob == pytest.approx(total, abs=1e-4)
         assert result.num_tokens == len(ids) - 1
@@ -296,3 +297,11 @@ def test_generation_options_that_do_not_fit_are_refused(
 ) -> None:
     with pytest.raises(GenerationOptionError, match=message):
         generate_text(load_language_model(trained), "the", **options)
+
+
+def test_an_empty_prompt_starts_a_sentence(trained: Path) -> None:
+    lm = load_language_model(trained)
+    result = generate_text(lm, "", "beam", num_outputs=3, beam_size=3)
+    assert result.prompt_tokens == []
+    # after <eos> from a zero state the toy model has seen only sentence-initial words
+    assert {c[0] for c in result.continuations} <= {"the", "a"}
