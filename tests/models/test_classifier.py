@@ -163,6 +163,24 @@ def test_fine_tuned_embeddings_change_except_the_padding_row():
     assert torch.equal(before[0], torch.zeros(8))
 
 
+def test_keras_init_draws_small_embeddings_orthogonal_recurrent_weights_and_forget_bias_one():
+    torch.manual_seed(0)
+    model = SequenceClassifier(small_config("lstm", True, "attention", init="keras"))
+    table = model.embedding.weight.detach()
+    assert table[1:].abs().max() <= 0.05 and torch.equal(table[0], torch.zeros(8))
+    for layer in (*model.encoder.forward_layers, *model.encoder.backward_layers):
+        torch.testing.assert_close(layer.weight_hh_l0.T @ layer.weight_hh_l0, torch.eye(6))
+        assert layer.bias_ih_l0.tolist() == [0.0] * 6 + [1.0] * 6 + [0.0] * 12
+        assert not layer.bias_hh_l0.any()
+    assert not model.output.bias.any()
+
+
+def test_torch_init_draws_unit_normal_embeddings_with_a_zero_padding_row():
+    torch.manual_seed(0)
+    table = SequenceClassifier(ClassifierConfig(vocab_size=5000, embedding_dim=20)).embedding.weight.detach()
+    assert 0.95 < float(table[1:].std()) < 1.05 and not table[0].any()
+
+
 def test_load_embeddings_refuses_a_matrix_of_another_shape():
     with pytest.raises(ValueError, match=r"shape \(12, 5\), expected \(12, 8\)"):
         SequenceClassifier(small_config()).load_embeddings(torch.zeros(12, 5))
@@ -214,6 +232,7 @@ def test_saving_with_the_wrong_number_of_label_names_is_refused(tmp_path):
     ({"num_classes": 1}, "num_classes must be at least 2"),
     ({"pooling": "flatten", "max_len": None}, "needs max_len"),
     ({"hidden_size": 0}, "hidden_size must be positive"),
+    ({"init": "xavier"}, "init must be one of"),
 ])
 def test_bad_configs_are_refused_with_the_value(options, message):
     base = {"vocab_size": 10, "max_len": 5}

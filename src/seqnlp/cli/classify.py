@@ -42,6 +42,7 @@ def train(
         help="Embedding size (that of --embeddings when given)."),
     vocab_size: int = typer.Option(20_000, min=3,
         help="Most vocabulary entries, <pad> and <unk> included."),
+    init: str = typer.Option("torch", help="Initialisation: torch or keras (their defaults)."),
     min_count: int = typer.Option(1, min=1, help="Drop training words seen fewer times."),
     max_len: int = typer.Option(0, min=0, help="Keep the first N tokens of each text (0: all)."),
     dropout: float = typer.Option(0.0, help="Dropout on the pooled vector and between layers."),
@@ -80,7 +81,7 @@ def train(
         "encoder": encoder, "num_layers": layers, "bidirectional": bidirectional,
         "pooling": pooling, "hidden_size": hidden_size, "embedding_dim": embedding_dim,
         "max_len": max_len or None, "dropout": dropout, "embedding_dropout": embedding_dropout,
-        "freeze_embeddings": freeze_embeddings,
+        "freeze_embeddings": freeze_embeddings, "init": init,
     }
     if resume and checkpoint_dir is None:
         raise SeqnlpError("--resume needs --checkpoint-dir")

@@ -26,6 +26,7 @@ from seqnlp.nn.pooling import POOLINGS, SequencePooling
 from seqnlp.text.vocab import Vocab
 
 ENCODERS = ("rnn", "lstm", "gru", "tdnn")
+INITS = ("torch", "keras")
 ARTIFACT_KIND = "sequence-classifier"
 
 
@@ -51,6 +52,11 @@ class ClassifierConfig:
         embedding_dropout: on the embedded inputs.
         freeze_embeddings: keep the embedding table fixed during training.
         padding_idx: the id of padding (its embedding row stays zero).
+        init: "torch" (PyTorch's defaults: embeddings N(0, 1); recurrent weights and biases
+            U(-1/sqrt(H), 1/sqrt(H)); linear layers Kaiming-uniform) or "keras" (Keras'
+            defaults: embeddings U(-0.05, 0.05); input weights and linear layers
+            Glorot-uniform, recurrent weights orthogonal, biases zero, LSTM forget-gate
+            bias 1).
     """
 
     vocab_size: int
@@ -68,6 +74,7 @@ class ClassifierConfig:
     embedding_dropout: float = 0.0
     freeze_embeddings: bool = False
     padding_idx: int = 0
+    init: str = "torch"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tdnn_context", tuple(int(o) for o in self.tdnn_context))
@@ -94,6 +101,8 @@ class ClassifierConfig:
         for name in ("embedding_dim", "hidden_size", "num_layers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
         if self.max_len is not None and self.max_len < 1:
             raise ValueError(f"max_len must be positive or None, got {self.max_len}")
         if not 0 <= self.padding_idx < self.vocab_size:
@@ -216,6 +225,17 @@ class SequenceClassifier(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         self.binary = config.num_classes == 2
         self.output = nn.Linear(self.pooling.out_features, 1 if self.binary else config.num_classes)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Initialise as `config.init` says (see `ClassifierConfig`); the padding row is zero."""
+        if self.config.init == "torch":
+            nn.init.normal_(self.embedding.weight)
+        else:
+            nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
+            _keras_init(self)
+        with torch.no_grad():
+            self.embedding.weight[self.config.padding_idx].zero_()
 
     def load_embeddings(self, matrix: np.ndarray | Tensor, freeze: bool | None = None) -> None:
         """Copy pretrained vectors (V, E), rows aligned with the vocabulary, into the table.
@@ -264,6 +284,25 @@ class SequenceClassifier(nn.Module):
         """
         logits, _ = self.forward(ids, lengths)
         return probabilities(logits, self.binary)
+
+
+def _keras_init(model: SequenceClassifier) -> None:
+    """Keras' default initialisers on the encoder, attention and output layers."""
+    for name, weight in model.named_parameters():
+        if name.startswith("embedding"):
+            continue
+        if "bias" in name:
+            nn.init.zeros_(weight)
+        elif "weight_hh" in name:
+            nn.init.orthogonal_(weight)  # (G*H, H): orthonormal columns, as Keras' (H, G*H)
+        elif weight.dim() >= 2:
+            nn.init.xavier_uniform_(weight)
+    if model.config.encoder == "lstm":
+        hidden = model.config.hidden_size
+        for name, weight in model.encoder.named_parameters():
+            if "bias_ih" in name:
+                with torch.no_grad():
+                    weight[hidden:2 * hidden] = 1.0  # gates i, f, g, o: the forget gate
 
 
 def probabilities(logits: Tensor, binary: bool) -> Tensor:
