@@ -22,3 +22,36 @@ else
 fi
 seqnlp data verify sst
 seqnlp data info sst
+
+import_data() {  # import from ../shared/datasets when present, else download
+    if [ -d "$SHARED/$1" ]; then seqnlp data get "$1" --from "$SHARED/$1"; else seqnlp data get "$1"; fi
+}
+OUT="$PWD/.demo/out"
+mkdir -p "$OUT"
+
+step "Word vectors: skip-gram on the PTB training text (3 epochs), then query and evaluate"
+import_data ptb
+import_data wordsim
+seqnlp w2v train "$(seqnlp data path ptb)/ptb.train.txt.xz" -o "$OUT/ptb-vectors.bin" \
+    --architecture skipgram --epochs 3 --workers 2 --no-progress
+seqnlp w2v similar "$OUT/ptb-vectors.bin" stock -n 5
+seqnlp w2v analogy "$OUT/ptb-vectors.bin" big bigger small -n 3
+seqnlp w2v eval "$OUT/ptb-vectors.bin"
+seqnlp w2v plot "$OUT/ptb-vectors.bin" --kind heatmap --words man,boy,woman,water -o "$OUT/heatmap.png"
+seqnlp w2v plot "$OUT/ptb-vectors.bin" --kind tsne --top 200 -o "$OUT/tsne.png"
+
+step "Sequence classification: a bidirectional LSTM with attention pooling on SST-2 (2 epochs on 3,000 sentences)"
+seqnlp classify train --data sst2 --encoder lstm --bidirectional --pooling attention \
+    --hidden-size 64 --embedding-dim 64 --epochs 2 --train-limit 3000 --seed 0 -o "$OUT/sst2.pt"
+seqnlp classify eval "$OUT/sst2.pt" --data sst2
+seqnlp classify predict "$OUT/sst2.pt" "a gorgeous , witty , seductive movie ." "a dull , lifeless mess ."
+
+step "Language model: a 1x128 LSTM on PTB for 300 updates, then generation and scoring"
+seqnlp lm train --data ptb --num-layers 1 --embedding-dim 128 --hidden-size 128 --tie-weights \
+    --max-steps 300 --epochs 1 --sampled-softmax 1000 -o "$OUT/ptb-lm.pt"
+seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy greedy
+seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy beam --beam 5 -n 3
+seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy sample --top-p 0.9 -n 2 --seed 1
+echo "the stock market fell sharply" | seqnlp lm score "$OUT/ptb-lm.pt"
+
+printf '\nDemo outputs (vectors, pictures, models) are in %s\n' "$OUT"

@@ -63,7 +63,7 @@ def train(
     phrases: bool = typer.Option(False,
         help="SST: also train on every labelled phrase of the training trees."),
     train_limit: int = typer.Option(0, min=0,
-        help="Train on the first N training texts only (0: all)."),
+        help="Train on a random sample of N training texts, drawn with --seed (0: all)."),
     embeddings: Path | None = typer.Option(None,
         help="Word vectors in word2vec text or binary format."),
     freeze_embeddings: bool = typer.Option(False, help="Keep the embeddings fixed."),
@@ -95,12 +95,16 @@ def train(
         raise SeqnlpError(f"--dev-fraction must be in [0, 1), got {dev_fraction}")
     vectors = _load_vectors(embeddings) if embeddings else None
 
+    import numpy as np
+
     from seqnlp.models.classifier import save_classifier
     from seqnlp.tasks.classification import load_classification_data, train_classifier
 
     dataset = load_classification_data(data, dev_fraction, seed, phrases)
-    if train_limit:
-        dataset = dataclasses.replace(dataset, train=dataset.train[:train_limit])
+    if train_limit and train_limit < len(dataset.train):
+        # A random sample, not the first N: SST's training file is partly sorted by label.
+        keep = sorted(np.random.default_rng(seed).permutation(len(dataset.train))[:train_limit])
+        dataset = dataclasses.replace(dataset, train=[dataset.train[i] for i in keep])
     typer.echo(f"data: {dataset.name}: {len(dataset.train):,} train, {len(dataset.dev):,} dev, "
                f"{len(dataset.test):,} test, {dataset.num_classes} classes")
     result = train_classifier(dataset, model_options, trainer_config, max_vocab=vocab_size,
