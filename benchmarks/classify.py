@@ -63,16 +63,17 @@ def variant(spec: dict[str, Any], model: dict[str, Any] | None = None, **top: An
     return {**spec, **top, "model": {**spec["model"], **(model or {})}}
 
 
-TUNE_WORKED: list[dict[str, Any]] = [
-    WORKED,
-    variant(WORKED, {"init": "keras"}),
-    variant(WORKED, {"init": "keras"}, trainer={**WORKED["trainer"], "clip_norm": 1.0}),
+KERAS_CLIPPED = variant(WORKED, {"init": "keras"}, trainer={**WORKED["trainer"], "clip_norm": 1.0})
+TUNE_WORKED: list[dict[str, Any]] = [  # round 1: WORKED, keras init, keras init + clipping
+    variant(KERAS_CLIPPED, batch_size=64),
+    variant(KERAS_CLIPPED, trainer={**KERAS_CLIPPED["trainer"], "lr": 2e-3}),
+    variant(KERAS_CLIPPED, batch_size=64, trainer={**KERAS_CLIPPED["trainer"], "lr": 2e-3}),
 ]
 
 TUNE_IMDB: list[dict[str, Any]] = [
     BEST_IMDB,
     variant(BEST_IMDB, {"encoder": "lstm", "pooling": "attention"}),
-    variant(BEST_IMDB, vectors=None),
+    variant(BEST_IMDB, {"max_len": None}),
 ]
 
 # (c) chosen on SST dev by `tune-c`: phrase-level training, IMDB word2vec vectors.
@@ -83,13 +84,11 @@ SST_SPEC = {
     "max_vocab": None, "batch_size": 64, "vectors": "imdb-w2v", "phrases": True,
 }
 BEST_SST = {"sst2": SST_SPEC, "sst5": SST_SPEC}
-TUNE_SST: list[tuple[str, dict[str, Any]]] = [
-    (name, spec) for name in ("sst2", "sst5") for spec in (
-        SST_SPEC,
-        variant(SST_SPEC, {"pooling": "attention"}),
-        variant(SST_SPEC, vectors=None),
-        variant(SST_SPEC, phrases=False),
-    )
+SST_ALL = variant(SST_SPEC, vectors="imdb-all-w2v")
+TUNE_SST: list[tuple[str, dict[str, Any]]] = [  # round 1: SST_SPEC, attention, random, no phrases
+    ("sst2", SST_ALL),
+    ("sst2", variant(SST_ALL, {"pooling": "attention"})),
+    ("sst5", variant(SST_ALL, {"pooling": "attention"}, trainer={**SST_SPEC["trainer"], "epochs": 6})),
 ]
 
 W2V = {"architecture": "skipgram", "vector_size": 100, "window": 5, "min_count": 3,
@@ -183,7 +182,9 @@ def train_once(data: Any, spec: dict[str, Any], vectors: Any = None, test: bool 
 
 
 def describe(spec: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(spec))
+    """The spec as plain JSON, stamped with the time of the run."""
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes")
+    return {**json.loads(json.dumps(spec)), "run_at": now}
 
 
 # ---- parts ---------------------------------------------------------------------------------
@@ -255,7 +256,7 @@ def split_sizes(data: Any) -> dict[str, int]:
 # ---- (d) throughput: seqnlp's LSTM classifier against plain torch.nn.LSTM loops --------------
 
 THROUGHPUT = {"docs": 1500, "max_len": 400, "batch_size": 64, "max_vocab": 20_000,
-              "embedding_dim": 100, "hidden_size": 128, "lr": 1e-3, "repeats": 3}
+              "embedding_dim": 100, "hidden_size": 128, "lr": 1e-3, "repeats": 5}
 
 
 def plain_lstm_classifier(vocab_size: int, embedding_dim: int, hidden_size: int,
@@ -338,10 +339,11 @@ def part_d(args: argparse.Namespace) -> dict[str, Any]:
     time_seqnlp(batches[:2], setup, size)  # warm up
     time_plain_loop(batches[:2], setup, size, packed=False)
     runs: dict[str, list[float]] = {name: [] for name in loops}
-    for repeat in range(setup["repeats"]):  # alternate, so that drifts in load hit every loop
-        for name, loop in loops.items():
+    for repeat in range(setup["repeats"]):  # interleaved, order flipped each round, so that
+        order = list(loops) if repeat % 2 == 0 else list(loops)[::-1]  # drifts in load hit all
+        for name in order:
             if name != "torch_packed" or repeat == 0:  # the packed loop is slow: once
-                runs[name].append(tokens / loop())
+                runs[name].append(tokens / loops[name]())
                 print(name, round(runs[name][-1]), "tokens/s", flush=True)
     median = {name: statistics.median(values) for name, values in runs.items()}
     return {"setup": setup, "tokens_per_epoch": tokens, "batches": len(batches),
@@ -451,6 +453,9 @@ def main(argv: list[str] | None = None) -> None:
         start = time.perf_counter()
         result = PARTS[name](args)
         result["wall_seconds"] = round(time.perf_counter() - start, 1)
+        previous = report["parts"].get(name, {})
+        if name.startswith("tune") and not args.quick:  # searches accumulate, round by round
+            result["trials"] = previous.get("trials", []) + result["trials"]
         report["parts"][name] = {"environment": environment(args), **result}
         out.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, indent=2) + "\n")
