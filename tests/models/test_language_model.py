@@ -171,3 +171,29 @@ def test_beam_of_one_equals_greedy_search_through_the_step(cell: str) -> None:
         length = int(greedy.lengths[row])
         assert list(best.tokens) == greedy.tokens[row, :length].tolist()
         assert best.log_prob == pytest.approx(float(greedy.log_prob[row]), abs=1e-5)
+
+
+def test_training_loss_is_the_fused_full_softmax() -> None:
+    torch.manual_seed(0)
+    for dtype, tol in (("float32", 1e-6), ("bfloat16", 2e-2)):
+        model = RNNLanguageModel(LanguageModelConfig(vocab_size=50, embedding_dim=8,
+                                                     hidden_size=8, decoder_dtype=dtype))
+        model.carry_state = False
+        inputs, targets = torch.randint(50, (3, 6)), torch.randint(50, (3, 6))
+        model.train()
+        logits, loss = model(inputs, targets)
+        assert logits is None
+        loss.backward()
+        fused = {n: p.grad.clone() for n, p in model.named_parameters()}
+        model.zero_grad()
+        hidden, _ = model.run(inputs)
+        plain = F.cross_entropy(model.decoder(hidden).reshape(-1, 50), targets.reshape(-1))
+        plain.backward()
+        torch.testing.assert_close(loss, plain, rtol=tol, atol=tol)
+        for name, p in model.named_parameters():
+            torch.testing.assert_close(fused[name], p.grad, rtol=tol * 10, atol=tol)
+
+
+def test_decoder_dtype_is_validated() -> None:
+    with pytest.raises(ValueError, match="decoder_dtype"):
+        LanguageModelConfig(vocab_size=10, decoder_dtype="float16")

@@ -83,6 +83,8 @@ def train(
     tie_weights: bool = typer.Option(False, help="Tie the decoder to the embedding (E == H)."),
     init_range: float = typer.Option(0.1, help="Weights from U(-r, r); 0: layer defaults."),
     sampled_softmax: int = typer.Option(0, min=0, help="Train with this many samples (0: full)."),
+    decoder_dtype: str = typer.Option(
+        "float32", help="float32 | bfloat16: precision of the decoder's products in training."),
     batch_size: int = typer.Option(20, min=1, help="Parallel streams B."),
     bptt: int = typer.Option(20, min=1, help="Unrolled steps per window."),
     variable_bptt: bool = typer.Option(False, help="Vary window lengths (AWD-LSTM)."),
@@ -127,7 +129,7 @@ def train(
     model_config = _config_or_exit(lambda: LanguageModelConfig(
         vocab_size=len(corpus.vocab), embedding_dim=embedding_dim, hidden_size=hidden_size,
         num_layers=num_layers, cell=cell, dropout=dropout, tie_weights=tie_weights,
-        init_range=init_range, sampled_softmax=sampled_softmax))
+        init_range=init_range, sampled_softmax=sampled_softmax, decoder_dtype=decoder_dtype))
     batching = _config_or_exit(lambda: LMBatching(batch_size, bptt, variable_bptt, eval_batch_size))
     printer = _EpochPrinter()
     result = train_language_model(corpus, model_config, trainer_config, batching,

@@ -1,5 +1,5 @@
 """Torch building blocks, math only: recurrent cells and layers, time-delay layers,
-sequence dropout, parameter counts. Everything here takes tensors and numbers, never paths,
+sequence dropout, parameter counts, a fused decoder + cross-entropy. Everything here takes tensors and numbers, never paths,
 vocabularies or configs."""
 
 from seqnlp.nn.cells import GRUCell, LSTMCell, RNNCell, gru_cell, lstm_cell, rnn_cell
@@ -9,6 +9,7 @@ from seqnlp.nn.dropout import (
     embedding_dropout,
     locked_dropout,
 )
+from seqnlp.nn.linear_cross_entropy import LogitBuffer, linear_cross_entropy
 from seqnlp.nn.params import count_parameters, rnn_parameter_count
 from seqnlp.nn.rnn import GRU, LSTM, RNN, sequence_mask, unroll
 from seqnlp.nn.tdnn import TDNN, TDNNStack, context_offsets
@@ -24,10 +25,12 @@ __all__ = [
     "TDNNStack",
     "EmbeddingWithDropout",
     "LockedDropout",
+    "LogitBuffer",
     "context_offsets",
     "count_parameters",
     "embedding_dropout",
     "gru_cell",
+    "linear_cross_entropy",
     "locked_dropout",
     "lstm_cell",
     "rnn_cell",
