@@ -305,3 +305,17 @@ def test_an_empty_prompt_starts_a_sentence(trained: Path) -> None:
     assert result.prompt_tokens == []
     # after <eos> from a zero state the toy model has seen only sentence-initial words
     assert {c[0] for c in result.continuations} <= {"the", "a"}
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "beam", "sample"])
+def test_no_unk_never_generates_unk(trained: Path, strategy: str) -> None:
+    lm = load_language_model(trained)
+    unk = lm.vocab.unk_index
+    with torch.no_grad():
+        lm.model.decoder.bias[unk] = 50.0  # make <unk> the most likely word everywhere
+    options = {"num_outputs": 3, "temperature": 1.0} if strategy == "sample" else {}
+    plain = generate_text(lm, "the", strategy, max_len=5, **options)
+    assert any("<unk>" in c for c in plain.continuations)
+    banned = generate_text(lm, "the", strategy, max_len=5, no_unk=True, **options)
+    assert all("<unk>" not in c for c in banned.continuations)
+    assert all(len(c) > 0 for c in banned.continuations)

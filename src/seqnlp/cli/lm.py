@@ -185,6 +185,7 @@ def generate(
     num_outputs: int = typer.Option(1, "-n", min=1, help="Outputs to print."),
     max_len: int = typer.Option(None, min=1, help="Most tokens generated."),
     seed: int = typer.Option(0, help="Seed of sampling."),
+    no_unk: bool = typer.Option(False, "--no-unk", help="Never generate <unk>."),
 ) -> None:
     """Continue PROMPT; print one output per line (the prompt as read, then the rest)."""
     from seqnlp.tasks.language_modeling import load_language_model
@@ -192,7 +193,8 @@ def generate(
 
     lm = load_language_model(model)
     result = _config_or_exit(lambda: generate_text(
-        lm, prompt, strategy, num_outputs, beam, temperature, top_k, top_p, max_len, seed))
+        lm, prompt, strategy, num_outputs, beam, temperature, top_k, top_p, max_len, seed,
+        no_unk))
     if result.unknown:
         typer.echo(f"note: not in the vocabulary, read as <unk>: {' '.join(result.unknown)}",
                    err=True)

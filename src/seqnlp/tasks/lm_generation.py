@@ -10,6 +10,7 @@ caller can say so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -84,6 +85,7 @@ def generate_text(
     top_p: float | None = None,
     max_len: int | None = None,
     seed: int = 0,
+    no_unk: bool = False,
 ) -> Generation:
     """Continue `prompt` until `<eos>` or `max_len` tokens.
 
@@ -97,6 +99,8 @@ def generate_text(
         temperature, top_k, top_p: the sampling distribution ("sample" only).
         max_len: the most tokens generated (default 50 words or 200 characters).
         seed: the seed of sampling.
+        no_unk: never generate `<unk>` (its probability is set to zero at every step;
+            the log-probabilities reported are those of the restricted distribution).
 
     Raises:
         GenerationOptionError: an unknown strategy or options that do not fit it.
@@ -109,18 +113,20 @@ def generate_text(
     model, eos = lm.model.eval(), lm.vocab.eos_index
     state, last = model.prime(ids)  # last (1,)
     max_len = max_len or DEFAULT_MAX_LEN[lm.level]
+    unk = lm.vocab.unk_index
+    step = _without(model.step, unk) if no_unk and unk is not None else model.step
     if strategy == "beam":
-        hyps = beam_search(model.step, state, last, eos, beam_size=beam_size, max_len=max_len,
+        hyps = beam_search(step, state, last, eos, beam_size=beam_size, max_len=max_len,
                            min_len=1, n_best=num_outputs)[0]
         outputs = [(list(h.tokens), h.log_prob) for h in hyps]
     else:
         state = repeat_state(state, num_outputs)
         last = last.repeat(num_outputs)  # (n,)
         if strategy == "greedy":
-            result = greedy_search(model.step, state, last, eos, max_len, min_len=1)
+            result = greedy_search(step, state, last, eos, max_len, min_len=1)
         else:
             generator = torch.Generator().manual_seed(seed)
-            result = sample(model.step, state, last, eos, max_len, temperature=temperature,
+            result = sample(step, state, last, eos, max_len, temperature=temperature,
                             top_k=top_k, top_p=top_p, min_len=1, generator=generator)
         outputs = [(result.tokens[i, : int(result.lengths[i])].tolist(),
                     float(result.log_prob[i])) for i in range(num_outputs)]
@@ -177,3 +183,15 @@ def score_lines(lm: LoadedLM, lines: list[str], batch_size: int = 32) -> list[Se
             scores.append(SentenceScore(float(picked[row].sum()), len(tokens),
                                         unknown_tokens(tokens, lm)))
     return scores
+
+
+def _without(step: Any, token: int) -> Any:
+    """`step` renormalised over every token but `token`."""
+    from seqnlp.decoding.state import forbid_token
+
+    def restricted(state: Any, tokens: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        log_probs, state = step(state, tokens)
+        log_probs = forbid_token(log_probs, token)
+        return log_probs - log_probs.logsumexp(dim=-1, keepdim=True), state
+
+    return restricted
