@@ -50,7 +50,7 @@ step "Language model: a 1x128 LSTM on PTB for 300 updates, then generation and s
 seqnlp lm train --data ptb --num-layers 1 --embedding-dim 128 --hidden-size 128 --tie-weights \
     --max-steps 300 --epochs 1 --sampled-softmax 1000 -o "$OUT/ptb-lm.pt"
 seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy greedy
-seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy beam --beam 5 -n 3
+seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy beam --beam 5 -n 3 --no-unk
 seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy sample --top-p 0.9 -n 2 --seed 1
 echo "the stock market fell sharply" | seqnlp lm score "$OUT/ptb-lm.pt"
 
