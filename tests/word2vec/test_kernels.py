@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numba import njit
 
 from seqnlp.word2vec import kernels as K
 from seqnlp.word2vec.vocab import (
@@ -238,6 +239,38 @@ def test_window_is_drawn_uniformly_from_one_to_window():
     assert np.abs(np.bincount(sizes)[2::2] / 20_000 - 0.2).max() < 0.015
     n = K.gather_context(kept, 40, 0, 5, ctx, state)  # the sentence start truncates
     assert ctx[:n].tolist() == list(range(1, n + 1))
+
+
+@pytest.mark.parametrize("m", [1, 2, 17])
+def test_draw_sentence_makes_the_word_by_word_draws_in_the_same_order(m):
+    counts = np.array([50, 30, 20, 10, 5, 1])
+    accept, alias = alias_table(noise_distribution(counts))
+    kept = np.random.default_rng(m).integers(0, 6, size=m).astype(np.int32)
+    reach, n_outs = np.empty(m, np.int64), np.empty(m, np.int64)
+    outs = np.empty((m, 4), np.int32)
+    state, mirror = np.array([77], np.uint64), np.array([77], np.uint64)
+    K.draw_sentence(kept, m, 3, accept, alias, 3, reach, outs, n_outs, state)
+    ctx, want = np.empty(6, np.int32), np.empty(4, np.int32)
+    for i in range(m):
+        n_ctx = K.gather_context(kept, m, i, 3, ctx, mirror)
+        assert n_ctx == K.window_words(kept, m, i, reach[i], ctx)
+        n_want = K.draw_outputs(kept[i], want, accept, alias, 3, mirror) if n_ctx else 0
+        assert outs[i, :n_outs[i]].tolist() == want[:n_want].tolist()
+    assert state[0] == mirror[0]
+
+
+@pytest.mark.parametrize("dim", [1, 16, 100])
+def test_prefetching_a_row_changes_nothing(dim):
+    from seqnlp.word2vec.prefetch import prefetch_row
+
+    @njit
+    def touch_rows(matrix):
+        for row in range(matrix.shape[0]):
+            prefetch_row(matrix, row)
+
+    matrix = np.arange(3 * dim, dtype=np.float32).reshape(3, dim)
+    touch_rows(matrix)
+    assert np.array_equal(matrix, np.arange(3 * dim, dtype=np.float32).reshape(3, dim))
 
 
 # ---- one update step ------------------------------------------------------------------------

@@ -6,6 +6,9 @@ One kernel per architecture x objective; each takes arrays first, then scalars, 
 so that several Python threads can train at once, and returns `(loss, predictions, words)`.
 Skip-gram with negative sampling shares one draw of negatives across the context window of
 a centre word and updates with small matrix-matrix products (Ji et al., 2016, pWord2Vec).
+CBOW with negative sampling keeps the C tool's word-by-word rule, but draws a sentence's
+windows and noise words before its updates so that it can prefetch the rows the next centre
+words need (`prefetch.py`): the same numbers, with less time spent waiting on memory.
 
 Randomness (subsampling, window shrink, negatives) comes from a splitmix64 generator seeded
 by the caller, so one call is bit-reproducible given its seed and the matrices it starts
@@ -21,6 +24,8 @@ import math
 import numpy as np
 from numba import njit
 
+from seqnlp.word2vec.prefetch import prefetch_row
+
 MAX_EXP = 6.0
 EXP_TABLE_SIZE = 1000
 _TABLE_SCALE = EXP_TABLE_SIZE / MAX_EXP / 2.0
@@ -31,6 +36,8 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _TWO32 = np.uint64(1 << 32)
 _S27, _S30, _S31, _S32 = np.uint64(27), np.uint64(30), np.uint64(31), np.uint64(32)
+
+PREFETCH_AHEAD = 2  # centre words between a row's prefetch and the step that needs it
 
 _JIT = {"cache": True, "nogil": True, "fastmath": True}
 _HELPER = {"cache": True, "nogil": True, "fastmath": True, "inline": "always"}
@@ -71,16 +78,28 @@ def subsample(ids: np.ndarray, start: int, end: int, keep: np.ndarray,
 
 
 @njit(**_HELPER)
-def gather_context(kept: np.ndarray, m: int, i: int, window: int,
-                   ctx: np.ndarray, state: np.ndarray) -> int:
-    """Fill `ctx` with the words around position i within a window drawn from 1..window."""
-    reach = window - np.int64(_below(next_random(state), np.uint64(window)))
+def draw_reach(window: int, state: np.ndarray) -> int:
+    """How far one centre word's window reaches: uniform in 1..window (the C tool's shrink)."""
+    return window - np.int64(_below(next_random(state), np.uint64(window)))
+
+
+@njit(**_HELPER)
+def window_words(kept: np.ndarray, m: int, i: int, reach: int, ctx: np.ndarray) -> int:
+    """Fill `ctx` with `kept[i - reach : i + reach + 1]` but position i, cut at the sentence
+    edges (`m` words); return how many."""
     n = 0
     for j in range(max(0, i - reach), min(m, i + reach + 1)):
         if j != i:
             ctx[n] = kept[j]
             n += 1
     return n
+
+
+@njit(**_HELPER)
+def gather_context(kept: np.ndarray, m: int, i: int, window: int,
+                   ctx: np.ndarray, state: np.ndarray) -> int:
+    """Fill `ctx` with the words around position i within a window drawn from 1..window."""
+    return window_words(kept, m, i, draw_reach(window, state), ctx)
 
 
 @njit(**_HELPER)
@@ -101,6 +120,23 @@ def draw_outputs(centre: int, outs: np.ndarray, accept: np.ndarray, alias: np.nd
             outs[n] = word
             n += 1
     return n
+
+
+@njit(**_HELPER)
+def draw_sentence(kept: np.ndarray, m: int, window: int, accept: np.ndarray,
+                  alias: np.ndarray, negative: int, reach: np.ndarray, outs: np.ndarray,
+                  n_outs: np.ndarray, state: np.ndarray) -> None:
+    """Draw every centre word's window reach and outputs for a sentence of `m` kept words.
+
+    Centre by centre, `reach[i]` (as `draw_reach`), then, when the window holds a word
+    (m > 1), the centre and its noise words in `outs[i, :n_outs[i]]` (as `draw_outputs`;
+    otherwise n_outs[i] = 0): the draws of `gather_context` + `draw_outputs` in the same
+    order, made before the updates so that a kernel can prefetch the rows ahead.
+    Shape: reach, n_outs (>= m,); outs (>= m, negative + 1).
+    """
+    for i in range(m):
+        reach[i] = draw_reach(window, state)
+        n_outs[i] = draw_outputs(kept[i], outs[i], accept, alias, negative, state) if m > 1 else 0
 
 
 # ---- the logistic function ----------------------------------------------------------------
@@ -327,6 +363,19 @@ def train_skipgram_negative(
     return loss, predictions, words
 
 
+@njit(**_HELPER)
+def prefetch_ahead(w_in: np.ndarray, w_out: np.ndarray, kept: np.ndarray, m: int, j: int,
+                   window: int, outs: np.ndarray, n_outs: np.ndarray) -> None:
+    """Prefetch the rows that centre word j is the first to need: its outputs' rows of
+    `w_out`, and the `w_in` row of the word entering the window, kept[j + window]
+    (positions outside 0..m-1 are skipped)."""
+    if 0 <= j < m:
+        for k in range(n_outs[j]):
+            prefetch_row(w_out, outs[j, k])
+    if 0 <= j + window < m:
+        prefetch_row(w_in, kept[j + window])
+
+
 @njit(**_JIT)
 def train_cbow_negative(
     w_in: np.ndarray, w_out: np.ndarray, ids: np.ndarray, ends: np.ndarray, keep: np.ndarray,
@@ -336,13 +385,20 @@ def train_cbow_negative(
     """Train CBOW with negative sampling on one chunk; update `w_in`, `w_out` in place.
 
     The mean (`cbow_mean`) or sum of the context vectors predicts the centre word against
-    `negative` noise words; every context word then receives the whole input gradient, as
-    in the C tool. Arguments and return value as `train_skipgram_negative`.
+    `negative` noise words, output by output (`negative_update`); every context word then
+    receives the whole input gradient, as in the C tool. A sentence's windows and noise
+    words are drawn first (`draw_sentence`, the same draws in the same order as a
+    word-by-word loop), so that while centre word i is updated the rows of centre word
+    i + PREFETCH_AHEAD are already being fetched (`prefetch_ahead`). Arguments and return
+    value as `train_skipgram_negative`.
     """
     sig, nls = sigmoid_tables()
     state, kept = _start(ends, seed)
+    longest = kept.shape[0]
+    reach = np.empty(longest, dtype=np.int64)
+    outs = np.empty((longest, negative + 1), dtype=np.int32)
+    n_outs = np.empty(longest, dtype=np.int64)
     ctx = np.empty(2 * window, dtype=np.int32)
-    outs = np.empty(negative + 1, dtype=np.int32)
     neu1 = np.empty(w_in.shape[1], dtype=np.float32)
     neu1e = np.empty(w_in.shape[1], dtype=np.float32)
     loss, predictions, words, start = 0.0, 0, 0, 0
@@ -351,15 +407,18 @@ def train_cbow_negative(
         m = subsample(ids, start, ends[s], keep, kept, state)
         start = ends[s]
         words += m
+        draw_sentence(kept, m, window, accept, alias, negative, reach, outs, n_outs, state)
+        for j in range(-window, PREFETCH_AHEAD):
+            prefetch_ahead(w_in, w_out, kept, m, j, window, outs, n_outs)
         for i in range(m):
-            n_ctx = gather_context(kept, m, i, window, ctx, state)
+            prefetch_ahead(w_in, w_out, kept, m, i + PREFETCH_AHEAD, window, outs, n_outs)
+            n_ctx = window_words(kept, m, i, reach[i], ctx)
             if n_ctx == 0:
                 continue
-            n_out = draw_outputs(kept[i], outs, accept, alias, negative, state)
             context_mean(w_in, ctx, n_ctx, cbow_mean, neu1)
-            loss += negative_update(neu1, w_out, outs, n_out, alpha, sig, nls, neu1e)
+            loss += negative_update(neu1, w_out, outs[i], n_outs[i], alpha, sig, nls, neu1e)
             add_to_rows(w_in, ctx, n_ctx, neu1e)
-            predictions += n_out
+            predictions += n_outs[i]
     return loss, predictions, words
 
 
