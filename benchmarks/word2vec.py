@@ -306,7 +306,8 @@ def main(argv: list[str] | None = None) -> None:
     notes = [
         "words/s = corpus tokens x epochs / wall time of train(); gensim in corpus_file mode.",
         "seqnlp skip-gram shares the negatives of a centre word across its window "
-        "(pWord2Vec, Ji et al. 2016); CBOW draws them per centre word as the C tool.",
+        "(pWord2Vec, Ji et al. 2016); CBOW draws them per centre word as the C tool, and "
+        "prefetches the matrix rows of the centre words two steps ahead (same updates).",
         "Initial learning rate: each tool's default (gensim 0.025; seqnlp 0.025 skip-gram, "
         "0.05 CBOW as word2vec.c); seqnlp@0.025 is seqnlp CBOW at gensim's rate. seqnlp "
         "decays the rate linearly over all epochs. gensim's corpus_file mode does not: each "
