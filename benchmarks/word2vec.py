@@ -30,7 +30,6 @@ import json
 import lzma
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,6 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SEQNLP_SHARED", REPO.parent / "shared" / "datasets"))
 WORDSIM = SHARED / "wordsim"
 RESULTS = REPO / "benchmarks" / "results"
-TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 OPTIONS = {"vector_size": 100, "window": 5, "negative": 5, "sample": 1e-3, "min_count": 5,
            "min_alpha": 0.0001}
 
@@ -49,8 +47,11 @@ OPTIONS = {"vector_size": 100, "window": 5, "negative": 5, "sample": 1e-3, "min_
 # ---- corpora ------------------------------------------------------------------------------
 
 def imdb_tokens(text: str) -> list[str]:
-    """The benchmark's tokenizer: drop `<br />`, lower-case, keep words (see module doc)."""
-    return TOKEN.findall(text.replace("<br />", " ").lower())
+    """The benchmark's tokenizer: drop `<br />`, lower-case, keep words (see module doc);
+    `seqnlp data text imdb` writes the same corpus."""
+    from seqnlp.datasets.text_export import review_tokens
+
+    return review_tokens(text)
 
 
 def build_imdb(cache: Path) -> tuple[Path, int]:

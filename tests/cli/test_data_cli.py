@@ -111,3 +111,34 @@ def test_a_bad_import_is_one_line_and_exit_1(
     code, out, err = run(capsys, "data", "get", "sst", "--from", str(tmp_path))
     assert (code, out) == (1, "")
     assert err.startswith("seqnlp: error: sst: not found in ") and err.count("\n") == 1
+
+
+def test_text_writes_ptb_train_one_sentence_per_line(
+    capsys: pytest.CaptureFixture[str], data_home: Path, tmp_path: Path
+) -> None:
+    run(capsys, "data", "get", "ptb", "--from", str(shared_file("ptb")))
+    out_file = tmp_path / "ptb.txt"
+    code, out, _ = run(capsys, "data", "text", "ptb", "-o", str(out_file))
+    assert code == 0 and "42,068 lines, 887,521 tokens" in out  # Mikolov's PTB train
+    lines = out_file.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 42_068 and lines[0].startswith("aer banknote berlitz")
+
+
+def test_text_writes_the_imdb_reviews_as_the_word2vec_benchmark_reads_them(
+    capsys: pytest.CaptureFixture[str], data_home: Path, tmp_path: Path
+) -> None:
+    run(capsys, "data", "get", "imdb", "--from", str(shared_file("imdb")))
+    out_file = tmp_path / "imdb.txt"
+    code, out, _ = run(capsys, "data", "text", "imdb", "-o", str(out_file))
+    assert code == 0 and "50,000 lines, 11,546,629 tokens" in out  # the benchmark's count
+    with out_file.open(encoding="utf-8") as handle:
+        first = handle.readline().split()
+    assert first[:4] == ["bromwell", "high", "is", "a"] and "<br" not in " ".join(first)
+
+
+def test_text_of_a_dataset_without_running_text_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "data", "text", "sst", "-o", str(tmp_path / "x.txt"))
+    assert code != 0 and "imdb, ptb, wikitext-2" in err
+    assert not (tmp_path / "x.txt").exists()

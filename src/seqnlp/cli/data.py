@@ -142,3 +142,18 @@ def path(name: str = NAME) -> None:
 
     paths = split_files(name)
     typer.echo(str(next(iter(paths.values())).parent))
+
+
+@app.command()
+def text(
+    name: str = NAME,
+    output: Path = typer.Option(..., "-o", "--output", help="The text file to write."),
+) -> None:
+    """Write the running text of imdb, ptb or wikitext-2, one sentence or review per line
+    (for `seqnlp w2v train`; IMDB as benchmarks/word2vec.py prepares it)."""
+    from seqnlp.datasets.text_export import EXPORTABLE, export_text
+
+    if name not in EXPORTABLE:
+        raise typer.BadParameter(f"choose one of {', '.join(EXPORTABLE)}", param_hint="NAME")
+    lines, tokens = export_text(name, output)
+    typer.echo(f"{name}: wrote {lines:,} lines, {tokens:,} tokens to {output}")
