@@ -82,6 +82,17 @@ def test_train_eval_predict_on_a_tiny_tsv(capsys, tmp_path, tiny_tsv, monkeypatc
     assert code == 0 and [line.split("\t")[0] for line in out.splitlines()] == ["1", "0"]
 
 
+def test_keras_rmsprop_options_train_a_simple_rnn(capsys, tmp_path, tiny_tsv):
+    model = tmp_path / "rnn.pt"
+    code, out, err = run(capsys, "classify", "train", "--data", str(tiny_tsv), "-o", str(model),
+                         "--encoder", "rnn", "--init", "keras", "--optimizer", "rmsprop",
+                         "--alpha", "0.9", "--eps", "1e-7", "--max-len", "20", *TINY)
+    assert code == 0, err
+    assert f"model saved to {model}" in out
+    config = load_classifier(model).model.config
+    assert (config.encoder, config.init, config.max_len) == ("rnn", "keras", 20)
+
+
 def test_train_and_eval_on_a_slice_of_sst5(capsys, tmp_path, data_home):
     fetch("sst", from_dir=shared_file("sst"))
     model = tmp_path / "sst5.pt"
@@ -133,7 +144,8 @@ def test_a_checkpointed_run_resumes_where_it_stopped(capsys, tmp_path, tiny_tsv)
     (["--data", "BAD"], "bad.tsv, line 2: missing TAB between label and text"),
     (["--data", "GOOD", "--pooling", "sum"], "pooling must be one of"),
     (["--data", "GOOD", "--pooling", "flatten"], "pooling='flatten' needs max_len"),
-    (["--data", "GOOD", "--optimizer", "rmsprop"], "optimizer must be one of"),
+    (["--data", "GOOD", "--optimizer", "lamb"], "optimizer must be one of"),
+    (["--data", "GOOD", "--optimizer", "rmsprop", "--alpha", "1"], "alpha must be in [0, 1)"),
     (["--data", "GOOD", "--resume"], "--resume needs --checkpoint-dir"),
 ])
 def test_bad_training_input_is_one_line_error(capsys, tmp_path, tiny_tsv, data_home, args, message):

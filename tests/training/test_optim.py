@@ -153,6 +153,31 @@ def test_adagrad_first_step_is_lr_times_sign() -> None:
     assert p.tolist() == pytest.approx([-0.1, 0.1], rel=1e-6)
 
 
+def test_rmsprop_divides_by_the_root_of_the_running_mean_square() -> None:
+    # Keras' defaults: rho (torch's alpha) 0.9, eps 1e-7. Two updates on gradients w:
+    # v = 0.9 v + 0.1 w^2, then p -= lr * w / (sqrt(v) + eps).
+    model = Linear1([0.0, 0.0])
+    config = TrainerConfig(optimizer="rmsprop", lr=0.01, alpha=0.9, eps=1e-7, epochs=1,
+                           device="cpu", progress=False)
+    gradients = [[2.0, -0.5], [1.0, 3.0]]
+    Trainer(model, config).fit([torch.tensor(w, dtype=torch.float64) for w in gradients])
+    expected, v = [0.0, 0.0], [0.0, 0.0]
+    for w in gradients:
+        for i, g in enumerate(w):
+            v[i] = 0.9 * v[i] + 0.1 * g * g
+            expected[i] -= 0.01 * g / (math.sqrt(v[i]) + 1e-7)
+    assert model.p.tolist() == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop"])
+def test_eps_alpha_and_momentum_default_to_torch_defaults(optimizer: str) -> None:
+    built = build_optimizer([nn.Parameter(torch.zeros(1))], TrainerConfig(optimizer=optimizer))
+    reference = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
+                 "rmsprop": torch.optim.RMSprop}[optimizer]([nn.Parameter(torch.zeros(1))])
+    for key in ("eps", "alpha", "momentum"):
+        assert built.defaults.get(key) == reference.defaults.get(key)
+
+
 def test_sgd_momentum_accumulates_velocity() -> None:
     model = Linear1([0.0])
     config = TrainerConfig(optimizer="sgd", lr=1.0, momentum=0.9, epochs=1, device="cpu",

@@ -216,7 +216,7 @@ def test_checkpoints_are_written_each_epoch_and_load_with_weights_only(tmp_path)
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"optimizer": "rmsprop"}, "optimizer must be one of"),
+    [({"optimizer": "lamb"}, "optimizer must be one of"),
      ({"lr": 0.0}, "lr must be > 0, got 0.0"),
      ({"schedule": "cosine"}, "schedule must be one of"),
      ({"mode": "best"}, "mode must be one of"),
@@ -224,7 +224,9 @@ def test_checkpoints_are_written_each_epoch_and_load_with_weights_only(tmp_path)
      ({"patience": 0}, "patience must be an integer >= 1"),
      ({"clip_norm": -1.0}, "clip_norm must be > 0"),
      ({"schedule": "step", "gamma": 1.5}, "gamma must be in"),
-     ({"device": "tpu"}, "device must be one of")],
+     ({"device": "tpu"}, "device must be one of"),
+     ({"alpha": 1.0}, "alpha must be in \\[0, 1\\), got 1.0"),
+     ({"eps": 0.0}, "eps must be > 0, got 0.0")],
 )
 def test_config_rejects_bad_values_showing_them(options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -47,8 +47,12 @@ def train(
     max_len: int = typer.Option(0, min=0, help="Keep the first N tokens of each text (0: all)."),
     dropout: float = typer.Option(0.0, help="Dropout on the pooled vector and between layers."),
     embedding_dropout: float = typer.Option(0.0, help="Dropout on the embedded words."),
-    optimizer: str = typer.Option("adam", help="adam, adamw, sgd or adagrad."),
+    optimizer: str = typer.Option("adam", help="adam, adamw, sgd, adagrad or rmsprop."),
     lr: float = typer.Option(1e-3, help="Learning rate."),
+    alpha: float = typer.Option(0.99,
+        help="RMSprop's smoothing of the mean squared gradient (Keras calls it rho: 0.9)."),
+    eps: float = typer.Option(1e-8,
+        help="Added to the denominator of adam, adamw and rmsprop (Keras: 1e-7)."),
     batch_size: int = typer.Option(64, min=1, help="Examples per update."),
     epochs: int = typer.Option(5, min=1, help="Passes over the training data."),
     patience: int = typer.Option(0, min=0,
@@ -86,7 +90,7 @@ def train(
     if resume and checkpoint_dir is None:
         raise SeqnlpError("--resume needs --checkpoint-dir")
     trainer_config = _trainer_config(
-        optimizer=optimizer, lr=lr, epochs=epochs, patience=patience or None,
+        optimizer=optimizer, lr=lr, alpha=alpha, eps=eps, epochs=epochs, patience=patience or None,
         clip_norm=clip or None, weight_decay=weight_decay, seed=seed, device=device,
         checkpoint_dir=checkpoint_dir, log_path=log, metric="accuracy", mode="max",
     )

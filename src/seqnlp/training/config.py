@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-OPTIMIZERS = ("adam", "adamw", "sgd", "adagrad")
+OPTIMIZERS = ("adam", "adamw", "sgd", "adagrad", "rmsprop")
 SCHEDULES = ("constant", "step", "exponential", "linear_warmup", "plateau")
 MODES = ("min", "max")
 DEVICES = ("auto", "cpu", "cuda")
@@ -22,10 +22,15 @@ class TrainerConfig:
     """Options of `Trainer`. Epochs and steps are counted from 0; a step is one update.
 
     Optimisation:
-        optimizer: "adam" | "adamw" | "sgd" | "adagrad".
+        optimizer: "adam" | "adamw" | "sgd" | "adagrad" | "rmsprop".
         lr: base learning rate (the schedule multiplies it).
-        momentum: SGD momentum (ignored by the others).
-        weight_decay: L2 penalty ("adam", "sgd", "adagrad") or decoupled decay ("adamw").
+        momentum: SGD and RMSprop momentum (ignored by the others).
+        alpha: RMSprop's smoothing constant of the running mean of squared gradients
+            (torch's `alpha`, Keras' `rho`: torch's default 0.99, Keras' 0.9).
+        eps: added to the denominator of "adam", "adamw" and "rmsprop" (torch's default
+            1e-8, Keras' 1e-7); "adagrad" keeps torch's 1e-10.
+        weight_decay: L2 penalty ("adam", "sgd", "adagrad", "rmsprop") or decoupled decay
+            ("adamw").
         clip_norm: rescale the gradient so that its global L2 norm is at most this.
         clip_value: clamp each gradient entry to [-clip_value, clip_value] (before clip_norm).
         grad_accum_steps: batches whose gradients are summed into one update.
@@ -73,6 +78,8 @@ class TrainerConfig:
     optimizer: str = "adam"
     lr: float = 1e-3
     momentum: float = 0.0
+    alpha: float = 0.99
+    eps: float = 1e-8
     weight_decay: float = 0.0
     clip_norm: float | None = None
     clip_value: float | None = None
@@ -114,6 +121,9 @@ class TrainerConfig:
         _check_choice("device", self.device, DEVICES)
         _check_positive("lr", self.lr)
         _check_at_least("momentum", self.momentum, 0.0)
+        _check_positive("eps", self.eps)
+        if not 0.0 <= self.alpha < 1.0:
+            raise ValueError(f"alpha must be in [0, 1), got {self.alpha}")
         _check_at_least("weight_decay", self.weight_decay, 0.0)
         _check_at_least("min_lr", self.min_lr, 0.0)
         for name in ("clip_norm", "clip_value"):

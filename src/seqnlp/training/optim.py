@@ -35,17 +35,24 @@ def build_optimizer(
 
     Args:
         parameters: what `torch.optim` accepts: parameters or parameter-group dicts.
-        config: supplies `optimizer`, `lr`, `momentum` (SGD only) and `weight_decay`.
+        config: supplies `optimizer`, `lr`, `weight_decay`, `momentum` (SGD and RMSprop),
+            `alpha` (RMSprop) and `eps` (Adam, AdamW, RMSprop).
 
     Returns:
-        A `torch.optim` optimizer. "adam", "sgd" and "adagrad" add `weight_decay * p` to
-        the gradient (L2); "adamw" decays the weights directly (Loshchilov and Hutter, 2019).
+        A `torch.optim` optimizer. "adam", "sgd", "adagrad" and "rmsprop" add
+        `weight_decay * p` to the gradient (L2); "adamw" decays the weights directly
+        (Loshchilov and Hutter, 2019). "rmsprop" (Tieleman and Hinton, 2012) divides the
+        gradient by `sqrt(v) + eps`, v the running mean of its squares with smoothing
+        `alpha`, as Keras' RMSprop does with `rho`.
     """
     common = {"lr": config.lr, "weight_decay": config.weight_decay}
     if config.optimizer == "adam":
-        return torch.optim.Adam(parameters, **common)
+        return torch.optim.Adam(parameters, eps=config.eps, **common)
     if config.optimizer == "adamw":
-        return torch.optim.AdamW(parameters, **common)
+        return torch.optim.AdamW(parameters, eps=config.eps, **common)
+    if config.optimizer == "rmsprop":
+        return torch.optim.RMSprop(parameters, alpha=config.alpha, eps=config.eps,
+                                   momentum=config.momentum, **common)
     if config.optimizer == "sgd":
         return torch.optim.SGD(parameters, momentum=config.momentum, **common)
     if config.optimizer == "adagrad":
@@ -150,6 +157,8 @@ def clip_gradients(
     grads = [p.grad.detach() for p in parameters if p.grad is not None]
     if not grads:
         return None
+    if clip_norm is not None and clip_value is None:
+        return torch.nn.utils.clip_grad_norm_(parameters, clip_norm)  # the norm before
     norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
     if clip_value is not None:
         torch.nn.utils.clip_grad_value_(parameters, clip_value)
