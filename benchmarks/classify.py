@@ -41,11 +41,14 @@ SHARED = Path(os.environ.get("SEQNLP_SHARED", REPO.parent / "shared" / "datasets
 RESULTS = REPO / "benchmarks" / "results"
 CACHE = Path(os.environ.get("SEQNLP_BENCH_CACHE", "/tmp/seqnlp-bench-classify"))
 
-# (a) the worked example. RMSprop is not among the Trainer's optimizers: Adam at the same lr.
+# (a) the worked example, trained as in Keras: its default initialisers and RMSprop with its
+# defaults (lr 1e-3, rho 0.9, eps 1e-7). Chosen on IMDB dev by `tune-a` (dev 0.871; with
+# torch's initialisation and Adam it reached dev 0.686).
 WORKED = {
     "model": {"encoder": "rnn", "embedding_dim": 32, "hidden_size": 32, "pooling": "last",
-              "max_len": 500},
-    "trainer": {"optimizer": "adam", "lr": 1e-3, "epochs": 3, "patience": 1},
+              "max_len": 500, "init": "keras"},
+    "trainer": {"optimizer": "rmsprop", "lr": 1e-3, "alpha": 0.9, "eps": 1e-7, "epochs": 3,
+                "patience": 1},
     "max_vocab": 10_000, "batch_size": 128,
 }
 
@@ -63,11 +66,14 @@ def variant(spec: dict[str, Any], model: dict[str, Any] | None = None, **top: An
     return {**spec, **top, "model": {**spec["model"], **(model or {})}}
 
 
-KERAS_CLIPPED = variant(WORKED, {"init": "keras"}, trainer={**WORKED["trainer"], "clip_norm": 1.0})
-TUNE_WORKED: list[dict[str, Any]] = [  # round 1: WORKED, keras init, keras init + clipping
-    variant(KERAS_CLIPPED, batch_size=64),
-    variant(KERAS_CLIPPED, trainer={**KERAS_CLIPPED["trainer"], "lr": 2e-3}),
-    variant(KERAS_CLIPPED, batch_size=64, trainer={**KERAS_CLIPPED["trainer"], "lr": 2e-3}),
+# The dev runs behind WORKED. Round 1: torch init + Adam, keras init + Adam, keras init +
+# Adam + clip_norm 1.0 (dev 0.829); round 2, after RMSprop joined the Trainer, is this list.
+ADAM = {"optimizer": "adam", "lr": 1e-3, "epochs": 3, "patience": 1}
+TUNE_WORKED: list[dict[str, Any]] = [
+    WORKED,
+    variant(WORKED, trainer={**WORKED["trainer"], "clip_norm": 1.0}),
+    variant(WORKED, batch_size=64, trainer={**ADAM, "clip_norm": 1.0}),
+    variant(WORKED, {"init": "torch"}),
 ]
 
 TUNE_IMDB: list[dict[str, Any]] = [
@@ -76,14 +82,15 @@ TUNE_IMDB: list[dict[str, Any]] = [
     variant(BEST_IMDB, {"max_len": None}),
 ]
 
-# (c) chosen on SST dev by `tune-c`: phrase-level training, IMDB word2vec vectors.
+# (c) chosen on SST dev by `tune-c`: phrase-level training, IMDB word2vec vectors; max
+# pooling for SST-2 (dev 0.850), attention pooling for SST-5 (dev 0.473).
 SST_SPEC = {
     "model": {"encoder": "lstm", "bidirectional": True, "embedding_dim": 100, "hidden_size": 100,
               "pooling": "max", "dropout": 0.5, "embedding_dropout": 0.2},
     "trainer": {"optimizer": "adam", "lr": 1e-3, "epochs": 4, "patience": 2, "clip_norm": 5.0},
     "max_vocab": None, "batch_size": 64, "vectors": "imdb-w2v", "phrases": True,
 }
-BEST_SST = {"sst2": SST_SPEC, "sst5": SST_SPEC}
+BEST_SST = {"sst2": SST_SPEC, "sst5": variant(SST_SPEC, {"pooling": "attention"})}
 SST_ALL = variant(SST_SPEC, vectors="imdb-all-w2v")
 TUNE_SST: list[tuple[str, dict[str, Any]]] = [  # round 1: SST_SPEC, attention, random, no phrases
     ("sst2", SST_ALL),
