@@ -175,7 +175,8 @@ class RecurrentEncoder(nn.Module):
             if self.backward_layers:
                 backward, _ = self.backward_layers[index](reverse_padded(x, lengths))
                 states.append(reverse_padded(backward, lengths))  # (B, T, H)
-            x = torch.cat(states, dim=-1)  # (B, T, D*H)
+            # one direction: no concatenation, which would copy the (B, T, H) states
+            x = states[0] if len(states) == 1 else torch.cat(states, dim=-1)  # (B, T, D*H)
         return x
 
 
