@@ -178,6 +178,30 @@ def test_eps_alpha_and_momentum_default_to_torch_defaults(optimizer: str) -> Non
         assert built.defaults.get(key) == reference.defaults.get(key)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_adam_runs_fused_and_matches_torchs_default_implementation(optimizer: str) -> None:
+    torch.manual_seed(0)
+    ours = [nn.Parameter(torch.randn(50, 4)), nn.Parameter(torch.randn(4))]
+    theirs = [nn.Parameter(p.detach().clone()) for p in ours]
+    built = build_optimizer(ours, TrainerConfig(optimizer=optimizer, lr=0.01, weight_decay=0.1))
+    reference = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[optimizer](
+        theirs, lr=0.01, weight_decay=0.1)
+    assert built.defaults["fused"] and not reference.defaults["fused"]
+    for _ in range(20):
+        for p, q in zip(ours, theirs):
+            p.grad = torch.randn_like(p)
+            q.grad = p.grad.clone()
+        built.step()
+        reference.step()
+    for p, q in zip(ours, theirs):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+
+
+def test_adam_falls_back_to_the_default_implementation_where_fused_has_no_kernel() -> None:
+    built = build_optimizer([nn.Parameter(torch.empty(2, device="meta"))], TrainerConfig())
+    assert not built.defaults["fused"]
+
+
 def test_sgd_momentum_accumulates_velocity() -> None:
     model = Linear1([0.0])
     config = TrainerConfig(optimizer="sgd", lr=1.0, momentum=0.9, epochs=1, device="cpu",

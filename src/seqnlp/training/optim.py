@@ -44,12 +44,18 @@ def build_optimizer(
         (Loshchilov and Hutter, 2019). "rmsprop" (Tieleman and Hinton, 2012) divides the
         gradient by `sqrt(v) + eps`, v the running mean of its squares with smoothing
         `alpha`, as Keras' RMSprop does with `rho`.
+
+        "adam" and "adamw" run on torch's fused kernel when every parameter is a
+        floating-point tensor on the CPU or a GPU: the same update as torch's default
+        implementation (equal up to float rounding), in one pass over each parameter
+        instead of several, without its temporaries (on a CPU, two (V, E) buffers per
+        step for a V x E embedding table).
     """
+    parameters = list(parameters)
     common = {"lr": config.lr, "weight_decay": config.weight_decay}
-    if config.optimizer == "adam":
-        return torch.optim.Adam(parameters, eps=config.eps, **common)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(parameters, eps=config.eps, **common)
+    if config.optimizer in ("adam", "adamw"):
+        adam = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
+        return adam(parameters, eps=config.eps, fused=_fusable(parameters), **common)
     if config.optimizer == "rmsprop":
         return torch.optim.RMSprop(parameters, alpha=config.alpha, eps=config.eps,
                                    momentum=config.momentum, **common)
@@ -58,6 +64,17 @@ def build_optimizer(
     if config.optimizer == "adagrad":
         return torch.optim.Adagrad(parameters, **common)
     raise ValueError(f"unknown optimizer {config.optimizer!r}")
+
+
+def _fusable(parameters: list[Any]) -> bool:
+    """Whether torch's fused optimizer kernels take these parameters (or groups)."""
+    tensors: list[torch.Tensor] = []
+    for item in parameters:
+        group = item["params"] if isinstance(item, dict) else item
+        tensors += [group] if isinstance(group, torch.Tensor) else list(group)
+    return bool(tensors) and all(
+        t.is_floating_point() and t.device.type in ("cpu", "cuda") for t in tensors
+    )
 
 
 class LRSchedule:
