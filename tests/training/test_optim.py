@@ -197,6 +197,13 @@ def test_adam_runs_fused_and_matches_torchs_default_implementation(optimizer: st
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
 
 
+def test_parameter_groups_given_as_generators_keep_their_parameters() -> None:
+    model = nn.Linear(3, 2)
+    groups = [{"params": iter([model.weight])}, {"params": (p for p in [model.bias]), "lr": 0.1}]
+    built = build_optimizer(groups, TrainerConfig())
+    assert [len(g["params"]) for g in built.param_groups] == [1, 1] and built.defaults["fused"]
+
+
 def test_adam_falls_back_to_the_default_implementation_where_fused_has_no_kernel() -> None:
     built = build_optimizer([nn.Parameter(torch.empty(2, device="meta"))], TrainerConfig())
     assert not built.defaults["fused"]

@@ -51,7 +51,7 @@ def build_optimizer(
         instead of several, without its temporaries (on a CPU, two (V, E) buffers per
         step for a V x E embedding table).
     """
-    parameters = list(parameters)
+    parameters = _listed(parameters)
     common = {"lr": config.lr, "weight_decay": config.weight_decay}
     if config.optimizer in ("adam", "adamw"):
         adam = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
@@ -66,12 +66,22 @@ def build_optimizer(
     raise ValueError(f"unknown optimizer {config.optimizer!r}")
 
 
+def _listed(parameters: Iterable[Any]) -> list[Any]:
+    """Parameters, or groups with their "params" as lists: read once here, again by torch."""
+    listed = []
+    for item in parameters:
+        if isinstance(item, dict) and not isinstance(item["params"], torch.Tensor):
+            item = {**item, "params": list(item["params"])}
+        listed.append(item)
+    return listed
+
+
 def _fusable(parameters: list[Any]) -> bool:
     """Whether torch's fused optimizer kernels take these parameters (or groups)."""
     tensors: list[torch.Tensor] = []
     for item in parameters:
         group = item["params"] if isinstance(item, dict) else item
-        tensors += [group] if isinstance(group, torch.Tensor) else list(group)
+        tensors += [group] if isinstance(group, torch.Tensor) else group
     return bool(tensors) and all(
         t.is_floating_point() and t.device.type in ("cpu", "cuda") for t in tensors
     )
