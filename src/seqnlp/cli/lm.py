@@ -89,7 +89,7 @@ def train(
     bptt: int = typer.Option(20, min=1, help="Unrolled steps per window."),
     variable_bptt: bool = typer.Option(False, help="Vary window lengths (AWD-LSTM)."),
     eval_batch_size: int = typer.Option(10, min=1, help="Streams of valid and test."),
-    optimizer: str = typer.Option("sgd", help="sgd | adam | adamw | adagrad."),
+    optimizer: str = typer.Option("sgd", help="sgd | adam | adamw | adagrad | rmsprop."),
     lr: float = typer.Option(None, help="Learning rate [default: 20 for sgd, 0.001 otherwise]."),
     clip: float = typer.Option(0.25, min=0.0, help="Clip the gradient norm (0: off)."),
     epochs: int = typer.Option(13, min=1),
