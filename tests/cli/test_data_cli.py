@@ -113,12 +113,20 @@ def test_a_bad_import_is_one_line_and_exit_1(
     assert err.startswith("seqnlp: error: sst: not found in ") and err.count("\n") == 1
 
 
+def fetch_and_export(
+    capsys: pytest.CaptureFixture[str], name: str, folder: Path
+) -> tuple[int, str, Path]:
+    """Import `name` from the shared copy, run `seqnlp data text`; return status, stdout, file."""
+    run(capsys, "data", "get", name, "--from", str(shared_file(name)))
+    out_file = folder / f"{name}.txt"
+    code, out, _ = run(capsys, "data", "text", name, "-o", str(out_file))
+    return code, out, out_file
+
+
 def test_text_writes_ptb_train_one_sentence_per_line(
     capsys: pytest.CaptureFixture[str], data_home: Path, tmp_path: Path
 ) -> None:
-    run(capsys, "data", "get", "ptb", "--from", str(shared_file("ptb")))
-    out_file = tmp_path / "ptb.txt"
-    code, out, _ = run(capsys, "data", "text", "ptb", "-o", str(out_file))
+    code, out, out_file = fetch_and_export(capsys, "ptb", tmp_path)
     assert code == 0 and "42,068 lines, 887,521 tokens" in out  # Mikolov's PTB train
     lines = out_file.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 42_068 and lines[0].startswith("aer banknote berlitz")
@@ -127,9 +135,7 @@ def test_text_writes_ptb_train_one_sentence_per_line(
 def test_text_writes_the_imdb_reviews_as_the_word2vec_benchmark_reads_them(
     capsys: pytest.CaptureFixture[str], data_home: Path, tmp_path: Path
 ) -> None:
-    run(capsys, "data", "get", "imdb", "--from", str(shared_file("imdb")))
-    out_file = tmp_path / "imdb.txt"
-    code, out, _ = run(capsys, "data", "text", "imdb", "-o", str(out_file))
+    code, out, out_file = fetch_and_export(capsys, "imdb", tmp_path)
     assert code == 0 and "50,000 lines, 11,546,629 tokens" in out  # the benchmark's count
     with out_file.open(encoding="utf-8") as handle:
         first = handle.readline().split()

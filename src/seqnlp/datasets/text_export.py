@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from seqnlp.datasets.home import split_files
+from seqnlp.errors import DatasetError
 from seqnlp.fileio import atomic_write, iter_lines
 
 # Words of letters and digits, with inner apostrophes kept (don't, director's).
@@ -26,9 +27,13 @@ def review_tokens(text: str) -> list[str]:
 
 
 def corpus_lines(name: str) -> Iterator[list[str]]:
-    """The tokens of each line of `name`'s running text (see the module docstring)."""
+    """The tokens of each line of `name`'s running text (see the module docstring).
+
+    Raises:
+        DatasetError: `name` has no running text, or is not in the data home.
+    """
     if name not in EXPORTABLE:
-        raise ValueError(f"no running text for {name!r}; choose one of {', '.join(EXPORTABLE)}")
+        raise DatasetError(f"no running text for {name!r}; choose one of {', '.join(EXPORTABLE)}")
     files = split_files(name)
     if name == "imdb":
         for split in ("train", "test"):

@@ -1,6 +1,6 @@
 """Torch building blocks, math only: recurrent cells and layers, time-delay layers,
-sequence dropout, parameter counts, a fused decoder + cross-entropy. Everything here takes tensors and numbers, never paths,
-vocabularies or configs."""
+sequence dropout, parameter counts, a fused decoder + cross-entropy. Everything here takes
+tensors and numbers, never paths, vocabularies or configs."""
 
 from seqnlp.nn.cells import GRUCell, LSTMCell, RNNCell, gru_cell, lstm_cell, rnn_cell
 from seqnlp.nn.dropout import (
