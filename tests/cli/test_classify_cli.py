@@ -147,6 +147,7 @@ def test_a_checkpointed_run_resumes_where_it_stopped(capsys, tmp_path, tiny_tsv)
     (["--data", "GOOD", "--optimizer", "lamb"], "optimizer must be one of"),
     (["--data", "GOOD", "--optimizer", "rmsprop", "--alpha", "1"], "alpha must be in [0, 1)"),
     (["--data", "GOOD", "--resume"], "--resume needs --checkpoint-dir"),
+    (["--data", "GOOD", "--max-len", "5", "--truncate", "middle"], "truncate must be one of"),
 ])
 def test_bad_training_input_is_one_line_error(capsys, tmp_path, tiny_tsv, data_home, args, message):
     bad = tmp_path / "bad.tsv"
@@ -165,3 +166,47 @@ def test_a_model_file_of_another_kind_is_one_line_error(capsys, tmp_path, tiny_t
     assert err == f"seqnlp: error: {other}: is a 'language-model' model, expected a 'sequence-classifier' model\n"
     code, _, err = run(capsys, "classify", "eval", str(tmp_path / "missing.pt"), "--data", str(tiny_tsv))
     assert code == 1 and "no such model file" in err
+
+
+def test_eval_and_predict_average_an_ensemble(capsys, tmp_path, tiny_tsv):
+    paths = [tmp_path / "head.pt", tmp_path / "tail.pt"]
+    for path, extra in zip(paths, [["--seed", "1"], ["--seed", "2", "--max-len", "6", "--truncate", "tail"]]):
+        code, _, err = run(capsys, "classify", "train", "--data", str(tiny_tsv), "-o", str(path),
+                           "--encoder", "gru", "--pooling", "max", *TINY, *extra)
+        assert code == 0, err
+    config = load_classifier(paths[1]).model.config
+    assert (config.max_len, config.truncate) == (6, "tail")
+
+    code, out, err = run(capsys, "classify", "eval", str(paths[0]), "--ensemble", str(paths[1]),
+                         "--data", str(tiny_tsv))
+    assert code == 0, err
+    assert "tiny.tsv: 300 examples (2 models, probabilities averaged)" in out
+    assert float(out.split("accuracy ")[1].split()[0]) >= 0.9
+
+    texts = ["a great film", "awful plot"]
+    singles = []
+    for path in paths:
+        code, out, _ = run(capsys, "classify", "predict", str(path), *texts)
+        assert code == 0
+        singles.append([line.split("\t") for line in out.splitlines()])
+    code, out, _ = run(capsys, "classify", "predict", str(paths[0]), "-e", str(paths[1]), *texts)
+    assert code == 0
+    both = [line.split("\t") for line in out.splitlines()]
+    assert [label for label, _ in both] == ["1", "0"]
+    for i in range(2):  # each single model and the ensemble agree on the label here
+        mean = (float(singles[0][i][1]) + float(singles[1][i][1])) / 2
+        assert float(both[i][1]) == pytest.approx(mean, abs=1e-4)
+
+
+def test_an_ensemble_of_models_with_different_labels_is_refused(capsys, tmp_path, tiny_tsv):
+    three = tmp_path / "three.tsv"
+    three.write_text("".join(f"{i % 3}\tword{i % 3} text\n" for i in range(60)), encoding="utf-8")
+    paths = []
+    for data in (tiny_tsv, three):
+        paths.append(tmp_path / f"{data.stem}.pt")
+        code, _, err = run(capsys, "classify", "train", "--data", str(data), "-o", str(paths[-1]),
+                           *TINY[:2], *TINY[2:])
+        assert code == 0, err
+    code, _, err = run(capsys, "classify", "predict", str(paths[0]), "-e", str(paths[1]), "text")
+    assert code == 1 and err.count("\n") == 1
+    assert "three.pt: labels ['0', '1', '2'] differ from" in err and "the same labels" in err

@@ -233,6 +233,7 @@ def test_saving_with_the_wrong_number_of_label_names_is_refused(tmp_path):
     ({"pooling": "flatten", "max_len": None}, "needs max_len"),
     ({"hidden_size": 0}, "hidden_size must be positive"),
     ({"init": "xavier"}, "init must be one of"),
+    ({"truncate": "middle"}, "truncate must be one of"),
 ])
 def test_bad_configs_are_refused_with_the_value(options, message):
     base = {"vocab_size": 10, "max_len": 5}

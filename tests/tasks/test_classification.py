@@ -221,3 +221,72 @@ def test_evaluate_refuses_labels_outside_the_model_classes():
                                    TrainerConfig(epochs=1, device="cpu", progress=False))
     with pytest.raises(task.SeqnlpError, match="labels outside the model's 2 classes"):
         task.evaluate_examples(result.model, result.vocab, [Example(("a",), 2)])
+
+
+def test_truncate_tail_keeps_the_last_tokens_and_short_texts_whole():
+    vocab = build_vocab([Example(tuple("abcdef"), 0)])
+    texts = [Example(tuple("abcdef"), 0), Example(tuple("ab"), 1)]
+    head = encode_split(texts, vocab, max_len=3)
+    tail = encode_split(texts, vocab, max_len=3, truncate="tail")
+    assert [vocab.decode(r) for r in head.ids] == [list("abc"), list("ab")]
+    assert [vocab.decode(r) for r in tail.ids] == [list("def"), list("ab")]
+    assert tail.lengths.tolist() == [3, 2]
+    with pytest.raises(ValueError, match="truncate"):
+        encode_split(texts, vocab, max_len=3, truncate="middle")
+
+
+def small_model(seed: int, num_classes: int = 2, **options) -> tuple[torch.nn.Module, object]:
+    from seqnlp.models.classifier import ClassifierConfig, SequenceClassifier
+
+    examples = toy_examples()
+    vocab = build_vocab(examples)
+    torch.manual_seed(seed)
+    config = ClassifierConfig(vocab_size=len(vocab), num_classes=num_classes, encoder="gru",
+                              hidden_size=6, embedding_dim=5, pooling="mean", **options)
+    return SequenceClassifier(config).eval(), vocab
+
+
+def test_example_probabilities_are_in_input_order_and_equal_one_at_a_time():
+    model, vocab = small_model(0)
+    examples = toy_examples()[::-1]  # lengths out of order, so batches reorder them
+    probs = task.example_probabilities(model, vocab, examples, batch_size=4)
+    assert probs.shape == (len(examples), 2)
+    for i in (0, 7, 31):
+        split = encode_split([examples[i]], vocab)
+        one = model.predict_proba(torch.from_numpy(split.ids[0][None]),
+                                  torch.from_numpy(split.lengths)).numpy()[0]
+        np.testing.assert_allclose(probs[i], one, atol=1e-6)
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-6)
+
+
+def test_example_probabilities_read_the_tail_when_the_model_says_so():
+    model, vocab = small_model(0, max_len=2, truncate="tail")
+    text = Example(("a", "a", "a", "b", "c"), 0)
+    probs = task.example_probabilities(model, vocab, [text])
+    ids = torch.tensor([[vocab.index("b"), vocab.index("c")]])
+    np.testing.assert_allclose(probs[0], model.predict_proba(ids, torch.tensor([2])).numpy()[0],
+                               atol=1e-6)
+
+
+def test_an_ensemble_averages_its_members_probabilities():
+    members = [small_model(seed) for seed in (0, 1, 2)]
+    examples = toy_examples()
+    each = [task.example_probabilities(m, v, examples) for m, v in members]
+    np.testing.assert_allclose(task.ensemble_probabilities(members[:1], examples), each[0])
+    np.testing.assert_allclose(task.ensemble_probabilities(members, examples),
+                               (each[0] + each[1] + each[2]) / 3, atol=1e-12)
+    with pytest.raises(task.SeqnlpError, match="at least one model"):
+        task.ensemble_probabilities([], examples)
+    with pytest.raises(task.SeqnlpError, match=r"disagree on the number of classes: \[2, 3\]"):
+        task.ensemble_probabilities([members[0], small_model(0, num_classes=3)], examples)
+
+
+def test_a_report_from_probabilities_counts_hits_and_the_mean_log_loss():
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    examples = [Example(("x",), label) for label in (0, 1, 1, 1)]
+    report = task.report_from_probabilities(probs, examples)
+    assert report.accuracy == pytest.approx(3 / 4)
+    assert report.loss == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.4, 0.7])))
+    assert report.recall == pytest.approx((1.0, 2 / 3))
+    with pytest.raises(task.SeqnlpError, match="outside the model's 2 classes"):
+        task.report_from_probabilities(probs[:1], [Example(("x",), 2)])

@@ -1,8 +1,10 @@
 """`seqnlp classify`: train, evaluate and apply sequence classifiers.
 
     seqnlp classify train --data imdb|sst2|sst5|PATH.tsv [options] -o MODEL
-    seqnlp classify eval MODEL --data imdb|sst2|sst5|PATH.tsv [--split test]
+    seqnlp classify eval MODEL --data imdb|sst2|sst5|PATH.tsv [--split test] [--ensemble M2 ...]
     seqnlp classify predict MODEL "a text" ["another"]      (or one text per line on stdin)
+
+`--ensemble` averages the class probabilities of further models with MODEL's.
 
 torch is imported inside the commands, so `seqnlp --help` stays instant.
 """
@@ -25,6 +27,8 @@ DATA_HELP = (
 )
 MODEL = typer.Argument(..., help="A model file written by `seqnlp classify train`.")
 DEVICE = typer.Option("auto", "--device", help="auto (cuda when available), cpu or cuda.")
+ENSEMBLE = typer.Option(None, "--ensemble", "-e",
+    help="Another model whose class probabilities are averaged with MODEL's (repeatable).")
 
 
 @app.command()
@@ -44,7 +48,9 @@ def train(
         help="Most vocabulary entries, <pad> and <unk> included."),
     init: str = typer.Option("torch", help="Initialisation: torch or keras (their defaults)."),
     min_count: int = typer.Option(1, min=1, help="Drop training words seen fewer times."),
-    max_len: int = typer.Option(0, min=0, help="Keep the first N tokens of each text (0: all)."),
+    max_len: int = typer.Option(0, min=0, help="Read at most N tokens of each text (0: all)."),
+    truncate: str = typer.Option("head",
+        help="Which N tokens of a longer text: head (the first) or tail (the last)."),
     dropout: float = typer.Option(0.0, help="Dropout on the pooled vector and between layers."),
     embedding_dropout: float = typer.Option(0.0, help="Dropout on the embedded words."),
     optimizer: str = typer.Option("adam", help="adam, adamw, sgd, adagrad or rmsprop."),
@@ -84,7 +90,7 @@ def train(
     model_options = {
         "encoder": encoder, "num_layers": layers, "bidirectional": bidirectional,
         "pooling": pooling, "hidden_size": hidden_size, "embedding_dim": embedding_dim,
-        "max_len": max_len or None, "dropout": dropout, "embedding_dropout": embedding_dropout,
+        "max_len": max_len or None, "truncate": truncate, "dropout": dropout, "embedding_dropout": embedding_dropout,
         "freeze_embeddings": freeze_embeddings, "init": init,
     }
     if resume and checkpoint_dir is None:
@@ -155,26 +161,31 @@ def evaluate(
     model: Path = MODEL,
     data: str = typer.Option(..., "--data", help=DATA_HELP + " A file is scored whole."),
     split: str = typer.Option("test", help="train, dev or test, for a named dataset."),
+    ensemble: list[Path] | None = ENSEMBLE,
     batch_size: int = typer.Option(64, min=1, help="Examples per batch."),
     device: str = DEVICE,
 ) -> None:
     """Print accuracy, loss and per-class precision, recall and F1 of a saved model."""
-    from seqnlp.models.classifier import load_classifier
-    from seqnlp.tasks.classification import evaluate_examples, load_examples
+    from seqnlp.tasks.classification import (
+        ensemble_probabilities,
+        load_examples,
+        report_from_probabilities,
+    )
 
-    loaded = load_classifier(model)
+    torch_device = _device(device)
+    members, label_names = _load_members([model, *(ensemble or [])], torch_device)
     examples, description = load_examples(data, split)
     if not examples:
         raise SeqnlpError(f"{description} has no examples")
-    torch_device = _device(device)
-    report = evaluate_examples(loaded.model.to(torch_device), loaded.vocab, examples,
-                               batch_size, str(torch_device))
-    typer.echo(f"{description}: {len(examples):,} examples")
+    probs = ensemble_probabilities(members, examples, batch_size, str(torch_device))
+    report = report_from_probabilities(probs, examples)
+    models = f" ({len(members)} models, probabilities averaged)" if len(members) > 1 else ""
+    typer.echo(f"{description}: {len(examples):,} examples{models}")
     typer.echo(f"accuracy {report.accuracy:.4f}  loss {report.loss:.4f}  "
                f"macro F1 {report.macro_f1:.4f}")
-    width = max(len(name) for name in loaded.label_names + ("class",))
+    width = max(len(name) for name in label_names + ("class",))
     typer.echo(f"{'class':<{width}}  precision  recall      F1  support")
-    for i, name in enumerate(loaded.label_names):
+    for i, name in enumerate(label_names):
         typer.echo(f"{name:<{width}}  {report.precision[i]:9.4f}  {report.recall[i]:6.4f}  "
                    f"{report.f1[i]:6.4f}  {report.support[i]:7,}")
 
@@ -184,24 +195,40 @@ def predict(
     model: Path = MODEL,
     texts: list[str] | None = typer.Argument(None,
         help="Texts to classify; none: read stdin, one per line."),
+    ensemble: list[Path] | None = ENSEMBLE,
     batch_size: int = typer.Option(64, min=1, help="Texts per batch."),
     device: str = DEVICE,
 ) -> None:
     """Print the predicted label and its probability, one line per text (TAB-separated)."""
-    from seqnlp.models.classifier import load_classifier
-    from seqnlp.tasks.classification import predict_texts
+    from seqnlp.tasks.classification import Example, ensemble_probabilities, tokenize
 
-    loaded = load_classifier(model)
+    torch_device = _device(device)
+    members, label_names = _load_members([model, *(ensemble or [])], torch_device)
     if not texts:
         if sys.stdin.isatty():
             raise SeqnlpError("give texts as arguments, or pipe one text per line on stdin")
         texts = [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
-    torch_device = _device(device)
-    probs = predict_texts(loaded.model.to(torch_device), loaded.vocab, texts, batch_size,
-                          str(torch_device))
+    examples = [Example(tokenize(text), 0) for text in texts]
+    probs = ensemble_probabilities(members, examples, batch_size, str(torch_device))
     for row in probs:
         best = int(row.argmax())
-        typer.echo(f"{loaded.label_names[best]}\t{row[best]:.4f}")
+        typer.echo(f"{label_names[best]}\t{row[best]:.4f}")
+
+
+def _load_members(paths: list[Path], device: Any) -> tuple[list[tuple[Any, Any]], tuple[str, ...]]:
+    """The (model, vocab) of each file, on `device`, and their common label names."""
+    from seqnlp.models.classifier import load_classifier
+
+    members, label_names = [], None
+    for path in paths:
+        loaded = load_classifier(path)
+        if label_names is not None and loaded.label_names != label_names:
+            raise SeqnlpError(f"{path}: labels {list(loaded.label_names)} differ from "
+                              f"{paths[0]}'s {list(label_names)}; an ensemble needs the same labels")
+        label_names = loaded.label_names
+        members.append((loaded.model.to(device), loaded.vocab))
+    assert label_names is not None
+    return members, label_names
 
 
 def _trainer_config(**options: Any) -> Any:

@@ -27,6 +27,7 @@ from seqnlp.text.vocab import Vocab
 
 ENCODERS = ("rnn", "lstm", "gru", "tdnn")
 INITS = ("torch", "keras")
+TRUNCATIONS = ("head", "tail")
 ARTIFACT_KIND = "sequence-classifier"
 
 
@@ -47,7 +48,10 @@ class ClassifierConfig:
         nonlinearity: "tanh" | "relu", for "rnn".
         tdnn_context: the time offsets of every TDNN layer.
         pooling: "last" | "mean" | "max" | "attention" | "flatten".
-        max_len: the fixed input length, required by "flatten" (inputs are cut to it).
+        max_len: the longest input read (required by "flatten", which reads exactly that
+            many steps); longer texts are cut as `truncate` says.
+        truncate: "head" keeps a long text's first `max_len` tokens, "tail" its last ones
+            (where a review usually gives its verdict).
         dropout: on the pooled vector, and between stacked layers.
         embedding_dropout: on the embedded inputs.
         freeze_embeddings: keep the embedding table fixed during training.
@@ -70,6 +74,7 @@ class ClassifierConfig:
     tdnn_context: tuple[int, ...] = (-2, -1, 0, 1, 2)
     pooling: str = "last"
     max_len: int | None = None
+    truncate: str = "head"
     dropout: float = 0.0
     embedding_dropout: float = 0.0
     freeze_embeddings: bool = False
@@ -103,6 +108,8 @@ class ClassifierConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+        if self.truncate not in TRUNCATIONS:
+            raise ValueError(f"truncate must be one of {TRUNCATIONS}, got {self.truncate!r}")
         if self.max_len is not None and self.max_len < 1:
             raise ValueError(f"max_len must be positive or None, got {self.max_len}")
         if not 0 <= self.padding_idx < self.vocab_size:

@@ -248,15 +248,21 @@ class EncodedSplit:
 
 
 def encode_split(
-    examples: Sequence[Example], vocab: Vocab, max_len: int | None = None
+    examples: Sequence[Example], vocab: Vocab, max_len: int | None = None, truncate: str = "head"
 ) -> EncodedSplit:
-    """Encode every example with `vocab` (`<unk>` for unknown words), keeping the first `max_len`.
+    """Encode every example with `vocab` (`<unk>` for unknown words), at most `max_len` tokens.
 
+    `truncate` "head" keeps the first `max_len` tokens of a longer text, "tail" the last.
     An empty text becomes one `<unk>` step, so that every sequence has a real step.
     """
+    if truncate not in ("head", "tail"):
+        raise ValueError(f"truncate must be 'head' or 'tail', got {truncate!r}")
     ids = []
     for example in examples:
-        row = vocab.encode(example.tokens[:max_len] if max_len else example.tokens)
+        tokens = example.tokens
+        if max_len and len(tokens) > max_len:
+            tokens = tokens[:max_len] if truncate == "head" else tokens[-max_len:]
+        row = vocab.encode(tokens)
         ids.append(row if len(row) else np.array([vocab.unk_index], dtype=np.int64))
     lengths = np.array([len(r) for r in ids], dtype=np.int64)
     labels = np.array([e.label for e in examples], dtype=np.int64)
@@ -370,30 +376,68 @@ def classification_report(labels: np.ndarray, predicted: np.ndarray, num_classes
 
 def evaluate_examples(model: SequenceClassifier, vocab: Vocab, examples: Sequence[Example],
                       batch_size: int = 64, device: str = "cpu") -> ClassificationReport:
-    """Score a model on labelled examples (cut to the model's `max_len` when it has one)."""
+    """Score a model on labelled examples (cut as the model's `max_len` and `truncate` say)."""
     if any(not 0 <= e.label < model.config.num_classes for e in examples):
         raise SeqnlpError(
             f"the data has labels outside the model's {model.config.num_classes} classes"
         )
-    split = encode_split(examples, vocab, model.config.max_len)
+    split = encode_split(examples, vocab, model.config.max_len, model.config.truncate)
     batches = [_to(b, device) for b in eval_batches(split, batch_size, _fixed_len(model))]
     model.eval()
     labels, predicted, loss = _predict_batches(model, batches)
     return classification_report(labels, predicted, model.config.num_classes, loss)
 
 
+def example_probabilities(model: SequenceClassifier, vocab: Vocab, examples: Sequence[Example],
+                          batch_size: int = 64, device: str = "cpu") -> np.ndarray:
+    """Class probabilities (N, C) of tokenised examples, in input order.
+
+    Texts are cut as the model's `max_len` and `truncate` say and batched by length.
+    """
+    from seqnlp.text import bucket_batches
+
+    split = encode_split(examples, vocab, model.config.max_len, model.config.truncate)
+    probs = np.zeros((len(examples), model.config.num_classes), dtype=np.float64)
+    model.eval()
+    for group in bucket_batches(split.lengths, batch_size, shuffle=False):
+        batch = _to(make_batch(split, group, _fixed_len(model)), device)
+        probs[group] = model.predict_proba(batch["ids"], batch["lengths"]).cpu().numpy()
+    return probs
+
+
+def ensemble_probabilities(members: Sequence[tuple[SequenceClassifier, Vocab]],
+                           examples: Sequence[Example], batch_size: int = 64,
+                           device: str = "cpu") -> np.ndarray:
+    """The mean of the members' class probabilities (N, C); each reads with its own vocabulary.
+
+    Raises:
+        SeqnlpError: no members, or members with different numbers of classes.
+    """
+    if not members:
+        raise SeqnlpError("an ensemble needs at least one model")
+    classes = {model.config.num_classes for model, _ in members}
+    if len(classes) > 1:
+        raise SeqnlpError(f"the models disagree on the number of classes: {sorted(classes)}")
+    total = sum(example_probabilities(model, vocab, examples, batch_size, device)
+                for model, vocab in members)
+    return total / len(members)
+
+
+def report_from_probabilities(probs: np.ndarray, examples: Sequence[Example]) -> ClassificationReport:
+    """Accuracy, per-class scores and mean negative log-likelihood of probabilities (N, C)."""
+    labels = np.array([e.label for e in examples], dtype=np.int64)
+    if np.any((labels < 0) | (labels >= probs.shape[1])):
+        raise SeqnlpError(f"the data has labels outside the model's {probs.shape[1]} classes")
+    picked = probs[np.arange(len(labels)), labels]
+    loss = float(-np.mean(np.log(np.clip(picked, 1e-12, 1.0)))) if len(labels) else float("nan")
+    return classification_report(labels, probs.argmax(1), probs.shape[1], loss)
+
+
 def predict_texts(model: SequenceClassifier, vocab: Vocab, texts: Sequence[str],
                   batch_size: int = 64, device: str = "cpu") -> np.ndarray:
     """Class probabilities (N, C) of raw texts, in input order."""
     examples = [Example(tokenize(text), 0) for text in texts]
-    split = encode_split(examples, vocab, model.config.max_len)
-    probs = np.zeros((len(texts), model.config.num_classes), dtype=np.float64)
-    model.eval()
-    for start in range(0, len(texts), batch_size):
-        indices = np.arange(start, min(start + batch_size, len(texts)))
-        batch = _to(make_batch(split, indices, _fixed_len(model)), device)
-        probs[indices] = model.predict_proba(batch["ids"], batch["lengths"]).cpu().numpy()
-    return probs
+    return example_probabilities(model, vocab, examples, batch_size, device)
 
 
 def _fixed_len(model: SequenceClassifier) -> int | None:
@@ -461,8 +505,8 @@ def train_classifier(
     if vectors is not None:
         matrix, coverage = pretrained_matrix(vocab, vectors, trainer_config.seed)
         model.load_embeddings(matrix)
-    train = encode_split(data.train, vocab, config.max_len)
-    dev = encode_split(data.dev, vocab, config.max_len)
+    train = encode_split(data.train, vocab, config.max_len, config.truncate)
+    dev = encode_split(data.dev, vocab, config.max_len, config.truncate)
     fixed = _fixed_len(model)
     trainer = Trainer(model, trainer_config)
     dev_batches = eval_batches(dev, batch_size, fixed) if len(dev) else None
