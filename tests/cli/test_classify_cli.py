@@ -210,3 +210,26 @@ def test_an_ensemble_of_models_with_different_labels_is_refused(capsys, tmp_path
     code, _, err = run(capsys, "classify", "predict", str(paths[0]), "-e", str(paths[1]), "text")
     assert code == 1 and err.count("\n") == 1
     assert "three.pt: labels ['0', '1', '2'] differ from" in err and "the same labels" in err
+
+
+def test_dev_seed_fixes_the_dev_cut_while_seed_changes_the_model(capsys, tmp_path, tiny_tsv,
+                                                                monkeypatch):
+    from seqnlp.tasks import classification
+
+    real = classification.load_classification_data
+    cut_seeds = []
+
+    def spy(data, dev_fraction, seed, phrases):
+        cut_seeds.append(seed)
+        return real(data, dev_fraction, seed, phrases)
+
+    monkeypatch.setattr(classification, "load_classification_data", spy)
+    weights = []
+    for extra in (["--seed", "1", "--dev-seed", "0"], ["--seed", "2", "--dev-seed", "0"], ["--seed", "3"]):
+        path = tmp_path / "m.pt"
+        code, _, err = run(capsys, "classify", "train", "--data", str(tiny_tsv), "-o", str(path),
+                           *TINY, "--epochs", "1", *extra)
+        assert code == 0, err
+        weights.append(load_classifier(path).model.embedding.weight)
+    assert cut_seeds == [0, 0, 3]
+    assert not torch.equal(weights[0], weights[1])  # --seed still seeds the model

@@ -68,6 +68,9 @@ def train(
     weight_decay: float = typer.Option(0.0, min=0.0, help="L2 penalty (decoupled for adamw)."),
     seed: int = typer.Option(0, min=0,
         help="Seeds the dev cut, the initialisation and the batches."),
+    dev_seed: int | None = typer.Option(None, min=0,
+        help="Seeds the dev cut alone (default: --seed); fix it to train ensemble members "
+             "with different --seed on the same split."),
     dev_fraction: float = typer.Option(0.1,
         help="Share of train held out as dev (imdb and TSV files)."),
     phrases: bool = typer.Option(False,
@@ -110,7 +113,8 @@ def train(
     from seqnlp.models.classifier import save_classifier
     from seqnlp.tasks.classification import load_classification_data, train_classifier
 
-    dataset = load_classification_data(data, dev_fraction, seed, phrases)
+    dataset = load_classification_data(data, dev_fraction, seed if dev_seed is None else dev_seed,
+                                       phrases)
     if train_limit and train_limit < len(dataset.train):
         # A random sample, not the first N: SST's training file is partly sorted by label.
         keep = sorted(np.random.default_rng(seed).permutation(len(dataset.train))[:train_limit])
