@@ -204,7 +204,7 @@ def predict(
     device: str = DEVICE,
 ) -> None:
     """Print the predicted label and its probability, one line per text (TAB-separated)."""
-    from seqnlp.tasks.classification import Example, ensemble_probabilities, tokenize
+    from seqnlp.tasks.classification import ensemble_probabilities, text_examples
 
     torch_device = _device(device)
     members, label_names = _load_members([model, *(ensemble or [])], torch_device)
@@ -212,8 +212,7 @@ def predict(
         if sys.stdin.isatty():
             raise SeqnlpError("give texts as arguments, or pipe one text per line on stdin")
         texts = [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
-    examples = [Example(tokenize(text), 0) for text in texts]
-    probs = ensemble_probabilities(members, examples, batch_size, str(torch_device))
+    probs = ensemble_probabilities(members, text_examples(texts), batch_size, str(torch_device))
     for row in probs:
         best = int(row.argmax())
         typer.echo(f"{label_names[best]}\t{row[best]:.4f}")

@@ -255,8 +255,10 @@ def encode_split(
     `truncate` "head" keeps the first `max_len` tokens of a longer text, "tail" the last.
     An empty text becomes one `<unk>` step, so that every sequence has a real step.
     """
-    if truncate not in ("head", "tail"):
-        raise ValueError(f"truncate must be 'head' or 'tail', got {truncate!r}")
+    from seqnlp.models.classifier import TRUNCATIONS
+
+    if truncate not in TRUNCATIONS:
+        raise ValueError(f"truncate must be one of {TRUNCATIONS}, got {truncate!r}")
     ids = []
     for example in examples:
         tokens = example.tokens
@@ -377,15 +379,22 @@ def classification_report(labels: np.ndarray, predicted: np.ndarray, num_classes
 def evaluate_examples(model: SequenceClassifier, vocab: Vocab, examples: Sequence[Example],
                       batch_size: int = 64, device: str = "cpu") -> ClassificationReport:
     """Score a model on labelled examples (cut as the model's `max_len` and `truncate` say)."""
-    if any(not 0 <= e.label < model.config.num_classes for e in examples):
-        raise SeqnlpError(
-            f"the data has labels outside the model's {model.config.num_classes} classes"
-        )
+    _check_labels(examples, model.config.num_classes)
     split = encode_split(examples, vocab, model.config.max_len, model.config.truncate)
     batches = [_to(b, device) for b in eval_batches(split, batch_size, _fixed_len(model))]
     model.eval()
     labels, predicted, loss = _predict_batches(model, batches)
     return classification_report(labels, predicted, model.config.num_classes, loss)
+
+
+def _check_labels(examples: Sequence[Example], num_classes: int) -> None:
+    if any(not 0 <= e.label < num_classes for e in examples):
+        raise SeqnlpError(f"the data has labels outside the model's {num_classes} classes")
+
+
+def text_examples(texts: Sequence[str]) -> list[Example]:
+    """Raw texts as unlabelled examples (label 0), tokenised as training texts are."""
+    return [Example(tokenize(text), 0) for text in texts]
 
 
 def example_probabilities(model: SequenceClassifier, vocab: Vocab, examples: Sequence[Example],
@@ -425,9 +434,8 @@ def ensemble_probabilities(members: Sequence[tuple[SequenceClassifier, Vocab]],
 
 def report_from_probabilities(probs: np.ndarray, examples: Sequence[Example]) -> ClassificationReport:
     """Accuracy, per-class scores and mean negative log-likelihood of probabilities (N, C)."""
+    _check_labels(examples, probs.shape[1])
     labels = np.array([e.label for e in examples], dtype=np.int64)
-    if np.any((labels < 0) | (labels >= probs.shape[1])):
-        raise SeqnlpError(f"the data has labels outside the model's {probs.shape[1]} classes")
     picked = probs[np.arange(len(labels)), labels]
     loss = float(-np.mean(np.log(np.clip(picked, 1e-12, 1.0)))) if len(labels) else float("nan")
     return classification_report(labels, probs.argmax(1), probs.shape[1], loss)
@@ -436,8 +444,7 @@ def report_from_probabilities(probs: np.ndarray, examples: Sequence[Example]) ->
 def predict_texts(model: SequenceClassifier, vocab: Vocab, texts: Sequence[str],
                   batch_size: int = 64, device: str = "cpu") -> np.ndarray:
     """Class probabilities (N, C) of raw texts, in input order."""
-    examples = [Example(tokenize(text), 0) for text in texts]
-    return example_probabilities(model, vocab, examples, batch_size, device)
+    return example_probabilities(model, vocab, text_examples(texts), batch_size, device)
 
 
 def _fixed_len(model: SequenceClassifier) -> int | None:
