@@ -1,8 +1,9 @@
-"""Shared fixtures: where the real benchmark data lives, and a private data home."""
+"""Shared fixtures: where the real benchmark data lives, a private data home, one torch thread."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,19 @@ def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "data-home"
     monkeypatch.setenv("SEQNLP_DATA", str(home))
     return home
+
+
+@pytest.fixture()
+def one_thread() -> Iterator[None]:
+    """One torch thread for the test, restored after it.
+
+    Tiny tensors: one thread avoids OpenMP spinning on a shared machine, and a CLI run with
+    `--threads N` sets the count process-wide, so the previous count is put back afterwards.
+    Use it per module with `pytestmark = pytest.mark.usefixtures("one_thread")`.
+    """
+    import torch  # here, not at the top: most tests never load torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

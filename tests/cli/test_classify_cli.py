@@ -10,33 +10,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from seqnlp.cli.main import main
 from seqnlp.datasets import fetch
 from seqnlp.models.classifier import load_classifier
+from tests.cli.conftest import run_cli as run
 from tests.conftest import shared_file
 
 TINY = ["--epochs", "3", "--hidden-size", "8", "--embedding-dim", "8", "--lr", "0.03",
         "--batch-size", "16", "--device", "cpu"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread avoids OpenMP spinning on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run `seqnlp ARGS`; return the exit status, stdout and stderr."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture()

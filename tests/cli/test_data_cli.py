@@ -6,19 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from seqnlp.cli.main import main
+from tests.cli.conftest import run_cli as run
 from tests.conftest import shared_file
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run `seqnlp ARGS`; return the exit status, stdout and stderr."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_list_shows_every_dataset_and_what_is_present(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 
 from seqnlp.cli.main import main
+from tests.cli.conftest import run_cli as run
 
 SENTENCES = ["the cat sat on the mat", "a dog ran in the park", "the dog sat on a log"]
 CHINESE = ["我爱北京天安门，天安门上太阳升。", "今天天气很好，我们去公园散步。"]
@@ -18,28 +15,7 @@ TINY = ["--embedding-dim", "16", "--hidden-size", "16", "--num-layers", "1",
         "--batch-size", "4", "--bptt", "10", "--eval-batch-size", "2", "--threads", "1"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)  # --threads 1 sets it process-wide
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str, stdin: str | None = None
-        ) -> tuple[int, str, str]:
-    """Run `seqnlp ARGS`; return the exit status, stdout and stderr."""
-    saved = sys.stdin
-    if stdin is not None:
-        sys.stdin = io.StringIO(stdin)
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.stdin = saved
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

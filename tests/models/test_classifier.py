@@ -20,13 +20,8 @@ from seqnlp.nn import GRU, LSTM, RNN
 from seqnlp.nn.rnn import sequence_mask
 from seqnlp.text import Vocab
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread avoids OpenMP spinning on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 ENCODERS = [("rnn", False), ("lstm", False), ("lstm", True), ("gru", True), ("tdnn", False)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -14,13 +13,7 @@ from seqnlp.models.language_model import LanguageModelConfig, RNNLanguageModel
 V = 12
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Two shared cores: one torch thread keeps these tiny tensors fast."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_model(cell: str = "lstm", **options: object) -> RNNLanguageModel:

@@ -9,13 +9,8 @@ from seqnlp.nn import LSTM
 from seqnlp.nn.pooling import AttentionPooling, SequencePooling, last_states
 from seqnlp.nn.rnn import sequence_mask
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread avoids OpenMP spinning on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 LENGTHS = torch.tensor([4, 1, 6, 3])

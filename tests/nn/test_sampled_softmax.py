@@ -4,7 +4,6 @@ approaches the full softmax loss as the samples grow."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -17,12 +16,7 @@ from seqnlp.nn.sampled_softmax import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def toy(vocab: int = 10, size: int = 4, rows: int = 1, seed: int = 0) -> tuple[torch.Tensor, ...]:
