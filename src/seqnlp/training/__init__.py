@@ -14,7 +14,7 @@ from seqnlp.training.checkpoint import (
     set_deterministic,
 )
 from seqnlp.training.config import TrainerConfig
-from seqnlp.training.metrics import MetricsLogger, RunningMean, read_metrics
+from seqnlp.training.meters import MetricsLogger, RunningMean, read_metrics
 from seqnlp.training.optim import ZAREMBA, LRSchedule, build_optimizer
 from seqnlp.training.stopping import EarlyStopping
 from seqnlp.training.trainer import FitResult, Trainer

@@ -72,7 +72,7 @@ from seqnlp.training.checkpoint import (
     set_rng_state,
 )
 from seqnlp.training.config import TrainerConfig
-from seqnlp.training.metrics import MetricsLogger, ProgressBar, RunningMean, Throughput
+from seqnlp.training.meters import MetricsLogger, ProgressBar, RunningMean, Throughput
 from seqnlp.training.optim import LRSchedule, build_optimizer, clip_gradients
 from seqnlp.training.stopping import EarlyStopping
 

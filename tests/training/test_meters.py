@@ -9,7 +9,7 @@ import torch
 
 from seqnlp.errors import DataFormatError
 from seqnlp.training import MetricsLogger, RunningMean, read_metrics
-from seqnlp.training.metrics import Throughput
+from seqnlp.training.meters import Throughput
 
 
 def test_running_mean_weights_values_and_accepts_tensors() -> None:
@@ -55,3 +55,9 @@ def test_throughput_counts_per_second_over_the_interval() -> None:
     assert meter.rates(now=12.0) == {"batches_per_s": 2.0, "examples_per_s": 64.0}
     meter.reset(now=12.0)
     assert meter.rates(now=13.0)["examples_per_s"] == 0.0
+
+
+def test_the_old_metrics_module_still_exports_the_meters() -> None:
+    from seqnlp.training import meters, metrics
+
+    assert all(getattr(metrics, name) is getattr(meters, name) for name in metrics.__all__)
