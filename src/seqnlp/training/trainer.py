@@ -24,7 +24,8 @@ Nothing here knows what the model computes (as in minGPT's trainer). The contrac
 Checkpoints (in `config.checkpoint_dir`): `last.pt`, the full state (model, optimizer,
 schedule, counters, best score, patience, running losses, every rank's RNG states,
 config), written at each epoch end, every `checkpoint_every` updates and when training
-stops; `best.pt`, the weights of the best evaluation; `epoch-NNN.pt` with `keep_epochs`.
+stops; `best.pt`, the weights of the best evaluation; `epoch-NNN.pt` with `keep_epochs`
+(assembled and restored in `seqnlp.training.trainer_state`).
 
 Example:
     trainer = Trainer(model, TrainerConfig(optimizer="sgd", lr=1.0, epochs=13,
@@ -41,7 +42,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -61,20 +61,12 @@ from seqnlp.training.batches import (
     mean_loss,
     move_to_device,
 )
-from seqnlp.training.checkpoint import (
-    BEST,
-    LAST,
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    seed_everything,
-    set_deterministic,
-    set_rng_state,
-)
+from seqnlp.training.checkpoint import LAST, load_checkpoint, seed_everything, set_deterministic
 from seqnlp.training.config import TrainerConfig
 from seqnlp.training.meters import MetricsLogger, ProgressBar, RunningMean, Throughput
 from seqnlp.training.optim import LRSchedule, build_optimizer, clip_gradients
 from seqnlp.training.stopping import EarlyStopping
+from seqnlp.training.trainer_state import TrainerState
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +99,7 @@ class FitResult:
     evaluations: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Trainer:
+class Trainer(TrainerState):
     """Trains any `nn.Module` whose forward returns `(output, loss)`.
 
     Args:
@@ -347,90 +339,6 @@ class Trainer:
         record = {"epoch": self.epoch, "step": self.step, "metrics": metrics, "best": improved}
         self.evaluations.append(record)
         self._log("eval", metrics=metrics, best=improved)
-
-    def _keep_best(self, metrics: dict[str, float]) -> None:
-        state = self.model.state_dict()
-        self._best_state = {name: t.detach().to("cpu", copy=True) for name, t in state.items()}
-        path = self._checkpoint_path(BEST)
-        if path is not None and self.config.keep_best and self.dist.is_main:
-            save_checkpoint(path, {
-                "config": self.config.to_dict(), "model": self._best_state,
-                "epoch": self.epoch, "step": self.step, "metrics": metrics,
-            })
-
-    # ----------------------------------------------------------------- checkpoints
-
-    def _checkpoint_path(self, name: str) -> Path | None:
-        folder = self.config.checkpoint_dir
-        return None if folder is None else Path(folder) / name
-
-    def _save_last(self, name: str = LAST) -> None:
-        """Write the full training state (every rank takes part; rank 0 writes)."""
-        path = self._checkpoint_path(name)
-        if path is None:
-            return
-        key = (self.epoch, self.step, self.batches_done, len(self.evaluations))
-        if self._saved.get(name) == key:
-            return  # nothing happened since this very state was written
-        rngs = dist_utils.all_gather(rng_state())
-        if self.dist.is_main:
-            save_checkpoint(path, self._training_state(rngs))
-        self._saved[name] = key
-
-    def _training_state(self, rngs: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "config": self.config.to_dict(),
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "schedule": self.schedule.state_dict(),
-            "counters": {
-                "epoch": self.epoch, "step": self.step, "batches_done": self.batches_done,
-                "elapsed": self._now(),
-            },
-            "stopping": self.stopping.state_dict(),
-            "running": {
-                "epoch_loss": [float(self._epoch_loss.total), self._epoch_loss.count],
-                "log_loss": [float(self._log_loss.total), self._log_loss.count],
-                "lr": self._lr,
-            },
-            "history": self.history,
-            "evaluations": self.evaluations,
-            "world_size": self.dist.world_size,
-            "rng": rngs,
-        }
-
-    def _restore(self, state: dict[str, Any]) -> None:
-        changed = sorted(k for k, v in state["config"].items() if getattr(self.config, k, v) != v)
-        if changed:
-            logger.warning("resuming with changed options: %s", ", ".join(changed))
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.schedule.load_state_dict(state["schedule"])
-        self.stopping.load_state_dict(state["stopping"])
-        counters = state["counters"]
-        self.epoch, self.step = counters["epoch"], counters["step"]
-        self.batches_done = counters["batches_done"]
-        self._elapsed = float(counters["elapsed"])
-        running = state["running"]
-        self._epoch_loss.total, self._epoch_loss.count = running["epoch_loss"]
-        self._log_loss.total, self._log_loss.count = running["log_loss"]
-        self._lr = running["lr"]
-        self.history = list(state["history"])
-        self.evaluations = list(state["evaluations"])
-        self._best_state = self._load_best_weights()
-        rngs = state["rng"]
-        if len(rngs) != self.dist.world_size:
-            logger.warning("checkpoint from %d ranks resumed on %d: random streams differ",
-                           len(rngs), self.dist.world_size)
-        set_rng_state(rngs[self.dist.rank % len(rngs)])
-
-    def _load_best_weights(self) -> dict[str, torch.Tensor] | None:
-        """The weights of best.pt when they are those of the restored best evaluation."""
-        path = self._checkpoint_path(BEST)
-        if path is None or not path.is_file() or self.stopping.best_step is None:
-            return None
-        best = load_checkpoint(path)
-        return best["model"] if best["step"] == self.stopping.best_step else None
 
     # ----------------------------------------------------------------- small helpers
 
