@@ -15,6 +15,10 @@ from typing import Any
 
 import numpy as np
 
+# `@njit` options: the kernels release the GIL; the helpers are inlined into them.
+KERNEL_OPTIONS = {"cache": True, "nogil": True, "fastmath": True}
+HELPER_OPTIONS = {"cache": True, "nogil": True, "fastmath": True, "inline": "always"}
+
 _KERNELS = {("skipgram", "negative"): "train_skipgram_negative",
             ("cbow", "negative"): "train_cbow_negative",
             ("skipgram", "hierarchical"): "train_skipgram_hierarchical",
