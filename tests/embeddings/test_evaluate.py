@@ -239,6 +239,36 @@ def test_identical_vectors_correlate_perfectly_with_their_own_cosines(tmp_path) 
     assert (result.pairs, result.oov) == (4, 1)
 
 
+@pytest.mark.parametrize(("values", "ranks"), [
+    ([3.0, 1.0, 2.0], [3, 1, 2]),
+    ([5, 5, 1, 5], [3, 3, 1, 3]),
+    ([2.0, 1.0, 2.0, 1.0, 0.5], [4.5, 2.5, 4.5, 2.5, 1]),
+    ([7], [1]),
+])
+def test_tied_values_share_their_mean_rank(values, ranks) -> None:
+    assert evaluate_module.average_ranks(np.array(values)).tolist() == ranks
+
+
+def test_spearman_of_a_monotone_map_is_one_and_constant_input_is_nan() -> None:
+    x = np.array([0.1, 0.5, 0.2, 0.9, 0.3])
+    assert evaluate_module.spearman(x, np.exp(3 * x)) == pytest.approx(1.0)
+    assert evaluate_module.spearman(x, -x) == pytest.approx(-1.0)
+    assert np.isnan(evaluate_module.pearson(x, np.ones(5)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_correlations_equal_scipys_on_random_data_with_ties(seed: int) -> None:
+    stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 300))
+    gold = rng.integers(0, 10, n).astype(np.float64) / 2  # human scores: many ties
+    model = np.round(gold + rng.standard_normal(n), 1)  # cosines, some ties
+    assert evaluate_module.spearman(gold, model) == pytest.approx(
+        stats.spearmanr(gold, model).statistic, abs=1e-12)
+    assert evaluate_module.pearson(gold, model) == pytest.approx(
+        stats.pearsonr(gold, model).statistic, abs=1e-12)
+
+
 def test_too_few_known_pairs_is_an_error(tmp_path) -> None:
     kv = KeyedVectors(np.eye(2, dtype=np.float32), ["a", "b"])
     path = tmp_path / "pairs.tsv"

@@ -6,7 +6,7 @@
     seqnlp w2v eval VECTORS [--restrict-vocab 30000] [--method 3cosadd|3cosmul]
     seqnlp w2v plot VECTORS --kind heatmap|tsne|pca --words w1,w2 | --top N -o fig.png
 
-NumPy, SciPy and matplotlib are imported inside the commands, so `seqnlp --help` stays instant.
+NumPy and matplotlib are imported inside the commands, so `seqnlp --help` stays instant.
 """
 
 from __future__ import annotations

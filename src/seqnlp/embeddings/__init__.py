@@ -1,6 +1,6 @@
 """Tools over any `KeyedVectors`: intrinsic evaluation (analogies, word-pair similarity),
-2-D projections (PCA, t-SNE) and pictures. NumPy at import; SciPy, scikit-learn and
-matplotlib only when a function needs them.
+2-D projections (PCA, t-SNE) and pictures. NumPy at import; scikit-learn and matplotlib
+only when a function needs them.
 """
 
 from seqnlp.embeddings.evaluate import (

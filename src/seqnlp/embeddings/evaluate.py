@@ -1,6 +1,6 @@
 """Intrinsic evaluation of word vectors: analogy accuracy on the Google questions-words set
 (Mikolov et al., 2013) by 3CosAdd or 3CosMul (Levy & Goldberg, 2014), and Spearman/Pearson
-correlation with human similarity scores (WordSim-353, SimLex-999).
+correlation with human similarity scores (WordSim-353, SimLex-999), computed in NumPy.
 
 The rules follow gensim's `evaluate_word_analogies` / `evaluate_word_pairs` so that the
 numbers are comparable: only the first `restrict_vocab` words are known; a question or
@@ -289,8 +289,6 @@ def evaluate_word_pairs(
     Raises:
         SeqnlpError: fewer than 2 pairs are in the vocabulary.
     """
-    from scipy import stats
-
     ok_vocab, _ = _restricted_vocab(kv, restrict_vocab, case_insensitive)
     fold = str.upper if case_insensitive else _identity
     gold, left, right, oov = _known_pairs(read_word_pairs(path), ok_vocab, fold)
@@ -302,11 +300,43 @@ def evaluate_word_pairs(
     normed = kv.get_normed_vectors()
     model = np.einsum("ij,ij->i", normed[left], normed[right])  # (P,) cosines
     return WordPairsResult(
-        spearman=float(stats.spearmanr(gold, model).statistic),
-        pearson=float(stats.pearsonr(gold, model).statistic),
+        spearman=spearman(gold, model),
+        pearson=pearson(gold, model),
         pairs=len(gold),
         oov=oov,
     )
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson's r of two equal-length samples (NaN when either is constant).
+
+    Computed as scipy.stats.pearsonr does: centre, scale each to unit norm, take the dot
+    product, clip to [-1, 1].
+    """
+    x = np.asarray(x, dtype=np.float64) - np.mean(x)
+    y = np.asarray(y, dtype=np.float64) - np.mean(y)
+    norm_x, norm_y = np.linalg.norm(x), np.linalg.norm(y)
+    if norm_x == 0 or norm_y == 0:
+        return float("nan")
+    return float(np.clip(np.dot(x / norm_x, y / norm_y), -1.0, 1.0))
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho: Pearson's r of the ranks, tied values sharing their mean rank."""
+    return pearson(average_ranks(x), average_ranks(y))
+
+
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of `values`, each run of equal values given the mean of its ranks."""
+    values = np.asarray(values)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])  # first of each run
+    ends = np.r_[starts[1:], len(values)]
+    run_of = np.repeat(np.arange(len(starts)), ends - starts)  # run index of sorted position
+    ranks = np.empty(len(values), dtype=np.float64)
+    ranks[order] = ((starts + ends + 1) / 2)[run_of]
+    return ranks
 
 
 def _known_pairs(
