@@ -10,13 +10,10 @@ import torch
 from seqnlp.models.artifact import ArtifactError, save_artifact
 from seqnlp.models.classifier import (
     ClassifierConfig,
-    RecurrentEncoder,
     SequenceClassifier,
     load_classifier,
-    reverse_padded,
     save_classifier,
 )
-from seqnlp.nn import GRU, LSTM, RNN
 from seqnlp.nn.rnn import sequence_mask
 from seqnlp.text import Vocab
 
@@ -59,33 +56,6 @@ def test_a_padded_batch_gives_the_logits_of_each_sequence_alone(encoder, bidirec
         n = int(lengths[b])
         alone, _ = model(ids[b:b + 1, :n], lengths[b:b + 1])
         torch.testing.assert_close(logits[b:b + 1], alone, atol=1e-5, rtol=1e-5)
-
-
-def test_reverse_padded_reverses_real_steps_and_leaves_padding_in_place():
-    x = torch.arange(1, 9, dtype=torch.float32).view(2, 4, 1)
-    out = reverse_padded(x, torch.tensor([4, 2]))
-    assert out.squeeze(-1).tolist() == [[4, 3, 2, 1], [6, 5, 7, 8]]
-    assert torch.equal(reverse_padded(out, torch.tensor([4, 2])), x)
-
-
-@pytest.mark.parametrize("kind, layer", [("rnn", RNN), ("lstm", LSTM), ("gru", GRU)])
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_the_padded_encoder_equals_the_packed_seqnlp_layer_at_real_steps(kind, layer, bidirectional):
-    torch.manual_seed(0)
-    reference = layer(3, 4, num_layers=2, bidirectional=bidirectional).double()
-    encoder = RecurrentEncoder(kind, 3, 4, num_layers=2, bidirectional=bidirectional).double()
-    for index in range(2):  # copy torch-named weights into the per-direction layers
-        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            forward = getattr(reference, f"{name}_l{index}")
-            getattr(encoder.forward_layers[index], f"{name}_l0").data.copy_(forward)
-            if bidirectional:
-                backward = getattr(reference, f"{name}_l{index}_reverse")
-                getattr(encoder.backward_layers[index], f"{name}_l0").data.copy_(backward)
-    lengths = torch.tensor([5, 2, 4])
-    x = torch.randn(3, 5, 3, dtype=torch.float64)
-    expected, _ = reference(x, lengths)  # packed, zero at padded steps
-    real = sequence_mask(lengths, 5).unsqueeze(-1)
-    torch.testing.assert_close(encoder(x, lengths) * real, expected)
 
 
 def separable_task(num_classes: int, count: int = 96, seed: int = 0):

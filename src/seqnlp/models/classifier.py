@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from seqnlp.models.artifact import ArtifactError, load_artifact, save_artifact
+from seqnlp.models.artifact import IncompatibleModelError
+from seqnlp.models.registry import LoadedModel, ModelKind, load_model, register_model, save_model
 from seqnlp.nn.pooling import POOLINGS, SequencePooling
+from seqnlp.nn.rnn import build_sequence_encoder
 from seqnlp.text.vocab import Vocab
 
 ENCODERS = ("rnn", "lstm", "gru", "tdnn")
@@ -123,84 +125,12 @@ class ClassifierConfig:
         return 2 if self.bidirectional else 1
 
 
-def reverse_padded(x: Tensor, lengths: Tensor) -> Tensor:
-    """Reverse the first `lengths[b]` steps of each row of a right-padded batch.
-
-    Padded steps stay where they are, so applying it twice gives `x` back.
-
-    Shape:
-        x (B, T, F), lengths (B,) -> (B, T, F)
-    """
-    steps = torch.arange(x.size(1), device=x.device)  # (T,)
-    index = lengths.to(x.device).unsqueeze(1) - 1 - steps  # (B, T): len-1, len-2, ..., 0, <0
-    index = torch.where(index >= 0, index, steps)  # padded steps map to themselves
-    return x.gather(1, index.unsqueeze(-1).expand_as(x))
-
-
-class RecurrentEncoder(nn.Module):
-    """Stacked, optionally bidirectional `seqnlp.nn` recurrent layers over right-padded batches.
-
-    The layers run on the padded tensor, never on a `PackedSequence`: with torch 2.13 on
-    CPU, backward through a packed LSTM is about 20 times slower as soon as the lengths of a
-    batch differ (a packed GRU about 5 times). Reading the padded tensor is exact at real
-    steps: the forward direction is causal, so padding after a sequence never reaches its
-    real steps; the backward direction reads each sequence reversed within its length
-    (`reverse_padded`), so it starts at the last real token. Outputs at padded steps are
-    not meaningful; `SequencePooling` never reads them.
-
-    Args:
-        kind: "rnn" | "lstm" | "gru".
-        input_size, hidden_size, num_layers, bidirectional, dropout: as in `torch.nn.LSTM`.
-        nonlinearity: "tanh" | "relu", for "rnn".
-
-    Shape:
-        forward(x (B, T, I), lengths (B,)) -> (B, T, D*H)
-    """
-
-    def __init__(self, kind: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0,
-                 nonlinearity: str = "tanh") -> None:
-        super().__init__()
-        from seqnlp.nn import GRU, LSTM, RNN
-
-        layer = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[kind]
-        options: dict[str, Any] = {"nonlinearity": nonlinearity} if kind == "rnn" else {}
-        directions = 2 if bidirectional else 1
-        sizes = [input_size] + [directions * hidden_size] * (num_layers - 1)
-        self.forward_layers = nn.ModuleList(layer(n, hidden_size, **options) for n in sizes)
-        self.backward_layers = nn.ModuleList(
-            layer(n, hidden_size, **options) for n in (sizes if bidirectional else [])
-        )
-        self.dropout = dropout
-
-    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        """Run every layer; see the class docstring."""
-        for index, forward_layer in enumerate(self.forward_layers):
-            if index > 0:
-                x = F.dropout(x, self.dropout, self.training)
-            states = [forward_layer(x)[0]]  # (B, T, H)
-            if self.backward_layers:
-                backward, _ = self.backward_layers[index](reverse_padded(x, lengths))
-                states.append(reverse_padded(backward, lengths))  # (B, T, H)
-            # one direction: no concatenation, which would copy the (B, T, H) states
-            x = states[0] if len(states) == 1 else torch.cat(states, dim=-1)  # (B, T, D*H)
-        return x
-
-
 def build_encoder(config: ClassifierConfig) -> nn.Module:
     """The recurrent stack (or TDNN stack) named by the config: (B, T, E) -> (B, T, D*H)."""
-    from seqnlp.nn import TDNNStack
-
-    dropout = config.dropout if config.num_layers > 1 else 0.0
-    if config.encoder == "tdnn":
-        return TDNNStack(
-            config.embedding_dim, config.hidden_size,
-            contexts=(config.tdnn_context,) * config.num_layers, activation="relu",
-            dropout=dropout,
-        )
-    return RecurrentEncoder(
+    return build_sequence_encoder(
         config.encoder, config.embedding_dim, config.hidden_size, config.num_layers,
-        config.bidirectional, dropout, config.nonlinearity,
+        config.bidirectional, config.dropout if config.num_layers > 1 else 0.0,
+        config.nonlinearity, config.tdnn_context,
     )
 
 
@@ -321,13 +251,29 @@ def probabilities(logits: Tensor, binary: bool) -> Tensor:
     return torch.softmax(logits, dim=1)
 
 
-class LoadedClassifier(NamedTuple):
-    """A classifier read back by `load_classifier`, ready for prediction (eval mode)."""
+@dataclass
+class LoadedClassifier(LoadedModel):
+    """A classifier read back by `load_model`, ready for prediction (eval mode).
 
-    model: SequenceClassifier
-    vocab: Vocab
-    label_names: tuple[str, ...]
-    extra: dict[str, Any]
+    Attributes:
+        label_names: one name per class, index = label id.
+    """
+
+    label_names: tuple[str, ...] = ()
+    extra_fields: ClassVar[tuple[str, ...]] = ("label_names",)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.label_names, (list, tuple)):
+            raise ValueError("label_names is missing")
+        self.label_names = tuple(str(n) for n in self.label_names)
+
+    def check(self) -> None:
+        """The vocabulary and the label names fit the model."""
+        super().check()
+        if len(self.label_names) != self.config.num_classes:
+            raise IncompatibleModelError(
+                f"{self.path}: {len(self.label_names)} label names for a model of "
+                f"{self.config.num_classes} classes")
 
 
 def save_classifier(
@@ -344,7 +290,7 @@ def save_classifier(
         model: the trained classifier.
         vocab: the vocabulary its ids come from.
         label_names: one name per class, index = label id.
-        extra: other JSON-able facts to keep (tokenizer, metrics, data name).
+        extra: other JSON-able facts to keep (tokenizer, metrics, training configuration).
     """
     if len(label_names) != model.config.num_classes:
         raise ValueError(
@@ -355,27 +301,18 @@ def save_classifier(
             f"vocabulary of {len(vocab)} tokens for vocab_size {model.config.vocab_size}"
         )
     payload = {**(extra or {}), "label_names": list(label_names)}
-    save_artifact(path, ARTIFACT_KIND, model.config, model, vocab.to_dict(), payload)
+    save_model(path, ARTIFACT_KIND, model, {"tokens": vocab}, payload)
 
 
 def load_classifier(path: str | os.PathLike[str]) -> LoadedClassifier:
-    """Rebuild a classifier saved by `save_classifier` from its own config (weights_only load).
+    """Rebuild a classifier saved by `save_classifier` (`load_model` for this kind).
 
     Raises:
         ArtifactError: the file is missing, damaged, of another kind, or its contents do
             not fit together.
     """
-    payload = load_artifact(path, ARTIFACT_KIND)
-    name = os.fspath(path)
-    try:
-        config = ClassifierConfig(**payload["config"])
-        model = SequenceClassifier(config)
-        model.load_state_dict(payload["state_dict"])
-        vocab = Vocab.from_dict(payload["vocab"])
-        extra = dict(payload["extra"])
-        label_names = tuple(str(n) for n in extra.pop("label_names"))
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        problem = f"{exc.__class__.__name__}: {exc}"
-        raise ArtifactError(f"{name}: damaged classifier ({problem})") from None
-    model.eval()
-    return LoadedClassifier(model, vocab, label_names, extra)
+    return load_model(path, expect=ARTIFACT_KIND)  # type: ignore[return-value]
+
+
+register_model(ModelKind(ARTIFACT_KIND, ClassifierConfig, SequenceClassifier, "classify",
+                         "sequence classifier", LoadedClassifier))

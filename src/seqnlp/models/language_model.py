@@ -14,16 +14,22 @@ N decoding rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from seqnlp.models.artifact import IncompatibleModelError
+from seqnlp.models.registry import LoadedModel, ModelKind, register_model
 from seqnlp.nn.linear_cross_entropy import LogitBuffer, linear_cross_entropy
 from seqnlp.nn.sampled_softmax import log_uniform_sample, sampled_softmax_loss
 
 CELLS = ("rnn", "lstm", "gru")
+ARTIFACT_KIND = "language_model"
+LEVELS = ("word", "char")
+UNK = "<unk>"
+EOS = "<eos>"
 DECODER_DTYPES = {"float32": None, "bfloat16": torch.bfloat16}
 
 # torch.Tensor (L, B, H) for rnn and gru, a pair (h, c) of them for lstm.
@@ -269,3 +275,31 @@ class RNNLanguageModel(nn.Module):
             return self.initial_state(prompt.size(0), prompt.device), prompt[:, 0]
         _, state = self.run(prompt[:, :-1])
         return _swap_batch_axis(state), prompt[:, -1]
+
+
+@dataclass
+class LoadedLM(LoadedModel):
+    """A language model read back by `load_model`, with what it needs to read text.
+
+    Attributes:
+        level: "word" (whitespace tokens) or "char" (every character), plus `<eos>` at each
+            line end.
+    """
+
+    level: str = "word"
+    extra_fields: ClassVar[tuple[str, ...]] = ("level",)
+
+    def check(self) -> None:
+        """The level is known and the vocabulary holds `<unk>` and `<eos>` and fits."""
+        if self.level not in LEVELS or UNK not in self.vocab or EOS not in self.vocab:
+            raise IncompatibleModelError(
+                f"{self.path}: a language model needs a level (word or char) and a vocabulary "
+                f"with {UNK} and {EOS}; this one has level {self.level!r}")
+        if len(self.vocab) != self.config.vocab_size:
+            raise IncompatibleModelError(
+                f"{self.path}: its vocabulary has {len(self.vocab)} tokens but the model "
+                f"predicts {self.config.vocab_size}")
+
+
+register_model(ModelKind(ARTIFACT_KIND, LanguageModelConfig, RNNLanguageModel, "lm",
+                         "language model", LoadedLM))

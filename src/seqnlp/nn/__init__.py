@@ -11,7 +11,16 @@ from seqnlp.nn.dropout import (
 )
 from seqnlp.nn.linear_cross_entropy import LogitBuffer, linear_cross_entropy
 from seqnlp.nn.params import count_parameters, rnn_parameter_count
-from seqnlp.nn.rnn import GRU, LSTM, RNN, sequence_mask, unroll
+from seqnlp.nn.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    RecurrentEncoder,
+    build_sequence_encoder,
+    reverse_padded,
+    sequence_mask,
+    unroll,
+)
 from seqnlp.nn.tdnn import TDNN, TDNNStack, context_offsets
 
 __all__ = [
@@ -21,18 +30,21 @@ __all__ = [
     "LSTMCell",
     "RNN",
     "RNNCell",
+    "RecurrentEncoder",
     "TDNN",
     "TDNNStack",
     "EmbeddingWithDropout",
     "LockedDropout",
     "LogitBuffer",
     "context_offsets",
+    "build_sequence_encoder",
     "count_parameters",
     "embedding_dropout",
     "gru_cell",
     "linear_cross_entropy",
     "locked_dropout",
     "lstm_cell",
+    "reverse_padded",
     "rnn_cell",
     "rnn_parameter_count",
     "sequence_mask",

@@ -1,184 +1,61 @@
-"""Sequence classification pipeline: labelled texts -> Vocab -> padded batches -> Trainer.
+"""Sequence classification on the shared pipeline: labelled texts -> Vocab -> length-bucketed
+padded batches -> `SequenceClassifier` -> Trainer; evaluation, probabilities, ensembles.
 
-Data names: "imdb" (Maas et al., 2011), "sst2" and "sst5" (Socher et al., 2013; sentence
-level, the root label; SST-2 drops neutral roots and maps 0-1 to negative, 3-4 to positive),
-or a path to a `label<TAB>text` file. The dev split of IMDB and of a user's file is cut from
-train with a fixed seed, so test is touched only for the final number.
-
-Imports: tasks -> training, models, datasets, text (never word2vec: pretrained vectors come
-in as any object with `index_to_key` and `vectors`, e.g. a `KeyedVectors`).
+The data (IMDB, SST-2, SST-5, a `label<TAB>text` file) is read by
+`seqnlp.tasks.classification_data`; the model is `seqnlp.models.classifier`; training is
+`seqnlp.tasks.pipeline.train_task` with a `ClassificationTask`. Pretrained vectors come in
+as any object with `index_to_key` and `vectors` (a `KeyedVectors`), never a path.
 """
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqnlp.errors import DatasetError, SeqnlpError
+from seqnlp.errors import SeqnlpError
+from seqnlp.models.embeddings import WordVectors
+from seqnlp.tasks.classification_data import (  # re-exported: the task's data API
+    BINARY,
+    DATA_NAMES,
+    SPLITS,
+    SST_FINE,
+    ClassificationData,
+    Example,
+    label_names,
+    load_classification_data,
+    load_examples,
+    read_sst,
+    read_tsv,
+    split_dev,
+    tokenize,
+)
+from seqnlp.tasks.pipeline import Trained, train_task
+from seqnlp.training.metrics import ClassificationReport, classification_report
 
 if TYPE_CHECKING:
     import torch
 
     from seqnlp.models.classifier import SequenceClassifier
     from seqnlp.text import Vocab
-    from seqnlp.training import FitResult, TrainerConfig
+    from seqnlp.training import TrainerConfig
 
-SST_FINE = ("very negative", "negative", "neutral", "positive", "very positive")
-BINARY = ("negative", "positive")
-DATA_NAMES = ("imdb", "sst2", "sst5")
+__all__ = [
+    "BINARY", "DATA_NAMES", "SPECIALS", "SPLITS", "SST_FINE", "ClassificationData",
+    "ClassificationReport", "ClassificationTask", "EncodedSplit", "Example",
+    "TrainedClassifier", "accuracy_and_loss", "build_vocab", "classification_report",
+    "encode_split", "ensemble_probabilities", "eval_batches", "evaluate_examples",
+    "example_probabilities", "label_names", "load_classification_data", "load_examples",
+    "make_batch", "predict_texts", "pretrained_matrix", "read_sst", "read_tsv",
+    "report_from_probabilities", "split_dev", "text_examples", "tokenize", "train_batches",
+    "train_classifier",
+]
+
 SPECIALS = ("<pad>", "<unk>")
-SPLITS = ("train", "dev", "test")
-
-
-@dataclass(frozen=True)
-class Example:
-    """One tokenised text and its label."""
-
-    tokens: tuple[str, ...]
-    label: int
-
-
-@dataclass(frozen=True)
-class ClassificationData:
-    """Train/dev/test examples and the label names (index = label id)."""
-
-    name: str
-    train: list[Example]
-    dev: list[Example]
-    test: list[Example]
-    label_names: tuple[str, ...]
-
-    @property
-    def num_classes(self) -> int:
-        """C, the number of classes."""
-        return len(self.label_names)
-
-    def split(self, name: str) -> list[Example]:
-        """The examples of "train", "dev" or "test"."""
-        if name not in SPLITS:
-            raise SeqnlpError(f"unknown split {name!r}: use one of {', '.join(SPLITS)}")
-        return getattr(self, name)
-
-
-def tokenize(text: str) -> tuple[str, ...]:
-    """Lower-cased English tokens, HTML tags removed (IMDB, user files and `predict`)."""
-    from seqnlp.text import english_tokenize
-
-    return tuple(english_tokenize(text, lower=True))
-
-
-def split_dev(
-    examples: list[Example], fraction: float, seed: int
-) -> tuple[list[Example], list[Example]]:
-    """Cut a random `fraction` of `examples` off as a dev set: `(train, dev)`, in file order."""
-    if not 0.0 <= fraction < 1.0:
-        raise ValueError(f"dev fraction must be in [0, 1), got {fraction}")
-    order = np.random.default_rng(seed).permutation(len(examples))
-    cut = int(round(len(examples) * fraction))
-    dev = [examples[i] for i in sorted(order[:cut])]
-    train = [examples[i] for i in sorted(order[cut:])]
-    return train, dev
-
-
-def read_tsv(path: str | os.PathLike[str], num_labels: int | None = None) -> list[Example]:
-    """Every line of a `label<TAB>text` file, tokenised (DataFormatError on a bad line)."""
-    from seqnlp.text import read_labeled
-
-    return [Example(tokenize(r.text), r.label) for r in read_labeled(path, num_labels=num_labels)]
-
-
-def read_sst(path: str | os.PathLike[str], binary: bool, phrases: bool = False) -> list[Example]:
-    """Sentence-level SST: the lower-cased leaves and the root label (SST-2: neutral dropped).
-
-    With `phrases`, every labelled subtree becomes an example too (each distinct phrase
-    once, its first label kept), as in Socher et al. (2013) and Kim (2014) training; the
-    full sentences come first.
-    """
-    from seqnlp.text import read_trees
-
-    trees = list(read_trees(path))
-    examples = [e for e in map(_sst_example, trees, [binary] * len(trees)) if e is not None]
-    if phrases:
-        seen = {e.tokens for e in examples}
-        for node in (node for tree in trees for node in tree.nodes()):
-            example = _sst_example(node, binary)
-            if example is not None and example.tokens not in seen:
-                seen.add(example.tokens)
-                examples.append(example)
-    return examples
-
-
-def _sst_example(tree: Any, binary: bool) -> Example | None:
-    """The example of one (sub)tree; None for a neutral one in SST-2."""
-    if binary and tree.label == 2:
-        return None
-    label = int(tree.label > 2) if binary else tree.label
-    return Example(tuple(w.lower() for w in tree.leaves()), label)
-
-
-def load_classification_data(
-    data: str, dev_fraction: float = 0.1, seed: int = 0, phrases: bool = False
-) -> ClassificationData:
-    """Load "imdb", "sst2", "sst5" from the data home, or a `label<TAB>text` file.
-
-    A user's file has labels 0..C-1 (C >= 2) and no test split; its dev split, like IMDB's,
-    is `dev_fraction` of the lines, drawn with `seed`. `phrases` adds SST's labelled
-    phrases to its training split (dev and test stay sentence level).
-
-    Raises:
-        DatasetError: an unknown name, or a dataset not yet fetched (the message says how).
-        DataFormatError: a malformed line in a TSV file.
-    """
-    from seqnlp.datasets import split_files
-
-    if data == "imdb":
-        files = split_files("imdb")
-        train, dev = split_dev(read_tsv(files["train"], 2), dev_fraction, seed)
-        return ClassificationData("imdb", train, dev, read_tsv(files["test"], 2), BINARY)
-    if data in ("sst2", "sst5"):
-        files = split_files("sst")
-        binary = data == "sst2"
-        parts = {split: read_sst(files[split], binary, phrases and split == "train")
-                 for split in SPLITS}
-        names = BINARY if binary else SST_FINE
-        return ClassificationData(data, parts["train"], parts["dev"], parts["test"], names)
-    examples = read_tsv(_user_file(data))
-    num_classes = max(e.label for e in examples) + 1
-    if num_classes < 2:
-        raise DatasetError(f"{data}: every label is 0; a classifier needs at least two classes")
-    train, dev = split_dev(examples, dev_fraction, seed)
-    return ClassificationData(Path(data).name, train, dev, [], label_names(num_classes))
-
-
-def load_examples(data: str, split: str = "test") -> tuple[list[Example], str]:
-    """The examples to evaluate on: a split of a named dataset, or every line of a TSV file.
-
-    Returns:
-        `(examples, description)`, e.g. `(..., "sst5 test")`.
-    """
-    if data in DATA_NAMES:
-        return load_classification_data(data).split(split), f"{data} {split}"
-    return read_tsv(_user_file(data)), str(data)
-
-
-def label_names(num_classes: int) -> tuple[str, ...]:
-    """The names of a user file's classes: "0", "1", ..."""
-    return tuple(str(i) for i in range(num_classes))
-
-
-def _user_file(data: str) -> Path:
-    if not Path(data).is_file():
-        raise DatasetError(
-            f"unknown classification data {data!r}: use {', '.join(DATA_NAMES)} "
-            "or a label<TAB>text file"
-        )
-    return Path(data)
+KIND = "sequence-classifier"
+TOKENIZER = "english_tokenize(lower=True)"
 
 
 # ---------------------------------------------------------------------- vocabulary, vectors
@@ -198,39 +75,14 @@ def build_vocab(
                        specials=SPECIALS)
 
 
-class WordVectors(Protocol):
-    """What `pretrained_matrix` reads: a `KeyedVectors` or anything shaped like it."""
+def pretrained_matrix(vocab: Vocab, vectors: WordVectors, seed: int = 0
+                      ) -> tuple[np.ndarray, float]:
+    """The classifier's embedding table (V, E) from pretrained vectors, and its coverage
+    (the share of non-special words found); see `seqnlp.models.embeddings`."""
+    from seqnlp.models.embeddings import pretrained_matrix as matrix_of
 
-    index_to_key: Sequence[str]
-    vectors: np.ndarray
-
-
-def pretrained_matrix(
-    vocab: Vocab, vectors: WordVectors, seed: int = 0
-) -> tuple[np.ndarray, float]:
-    """An embedding table (V, E) for `vocab` from pretrained vectors.
-
-    A word takes its own vector, else that of its lower-cased form; a missing word gets a
-    random vector drawn from N(0, s^2), s the standard deviation of the pretrained entries
-    (so it is on the same scale); `<pad>` is zero.
-
-    Returns:
-        `(matrix, coverage)`: coverage is the fraction of non-special words found.
-    """
-    table = np.asarray(vectors.vectors, dtype=np.float32)
-    index = {key: i for i, key in enumerate(vectors.index_to_key)}
-    rng = np.random.default_rng(seed)
-    scale = float(table.std()) or 1.0
-    matrix = rng.normal(0.0, scale, (len(vocab), table.shape[1])).astype(np.float32)
-    found = 0
-    for i, word in enumerate(vocab.itos):
-        row = index.get(word, index.get(word.lower()))
-        if row is not None and word not in SPECIALS:
-            matrix[i] = table[row]
-            found += 1
-    matrix[vocab.pad_index] = 0.0
-    words = len(vocab) - len(SPECIALS)
-    return matrix, found / words if words else 0.0
+    matrix, coverage = matrix_of(vocab.itos, vectors, SPECIALS, vocab.pad_index, seed)
+    return matrix, coverage.rate
 
 
 # ---------------------------------------------------------------------- batches
@@ -280,16 +132,11 @@ def make_batch(
     """
     import torch
 
-    from seqnlp.text import pad_sequences
+    from seqnlp.text.batching import padded_batch
 
-    ids, _, lengths = pad_sequences([split.ids[i] for i in indices], pad_value=0)  # (B, T)
-    if fixed_len and ids.shape[1] < fixed_len:
-        ids = np.pad(ids, ((0, 0), (0, fixed_len - ids.shape[1])))  # (B, fixed_len)
-    return {
-        "ids": torch.from_numpy(np.ascontiguousarray(ids)),
-        "lengths": torch.from_numpy(lengths),
-        "labels": torch.from_numpy(split.labels[indices]),
-    }
+    ids, lengths = padded_batch(split.ids, indices, pad_value=0, min_len=fixed_len)
+    return {"ids": torch.from_numpy(ids), "lengths": torch.from_numpy(lengths),
+            "labels": torch.from_numpy(split.labels[indices])}
 
 
 def train_batches(
@@ -316,13 +163,93 @@ def eval_batches(split: EncodedSplit, batch_size: int, fixed_len: int | None = N
     return [make_batch(split, group, fixed_len) for group in groups]
 
 
-# ---------------------------------------------------------------------- metrics
+# ---------------------------------------------------------------------- the task
+
+class ClassificationTask:
+    """Sequence classification for `train_task`: vocabulary from train, `ClassifierConfig`
+    from the options, length-bucketed batches, dev accuracy.
+
+    Args:
+        data: the splits.
+        batch_size: examples per update.
+        max_vocab: the most vocabulary entries, the two specials included.
+        min_count: drop training words seen fewer times.
+        vectors: pretrained word vectors for the embeddings (their size wins).
+    """
+
+    kind = KIND
+    metric = "accuracy"
+    mode = "max"
+
+    def __init__(self, data: ClassificationData, batch_size: int = 64,
+                 max_vocab: int | None = 20_000, min_count: int = 1,
+                 vectors: WordVectors | None = None) -> None:
+        self.data = data
+        self.batch_size = batch_size
+        self.max_vocab = max_vocab
+        self.min_count = min_count
+        self.vectors = vectors
+        self._cache: dict[tuple[int, int, Any, str], EncodedSplit] = {}
+
+    def build_vocabs(self) -> dict[str, Vocab]:
+        return {"tokens": build_vocab(self.data.train, self.max_vocab, self.min_count)}
+
+    def model_config(self, options: Mapping[str, Any], vocabs: dict[str, Vocab]) -> Any:
+        from seqnlp.models.classifier import ClassifierConfig
+
+        options = dict(options)
+        if self.vectors is not None:
+            options["embedding_dim"] = int(np.asarray(self.vectors.vectors).shape[1])
+        return ClassifierConfig(vocab_size=len(vocabs["tokens"]),
+                                num_classes=self.data.num_classes, **options)
+
+    def init_model(self, model: SequenceClassifier, vocabs: dict[str, Vocab],
+                   seed: int) -> dict[str, Any]:
+        train = self._encoded(self.data.train, vocabs, model.config)
+        info: dict[str, Any] = {"train_tokens": int(train.lengths.sum())}
+        if self.vectors is not None:
+            matrix, info["coverage"] = pretrained_matrix(vocabs["tokens"], self.vectors, seed)
+            model.load_embeddings(matrix)
+        return info
+
+    def train_batches(self, vocabs: dict[str, Vocab], config: Any, seed: int) -> Callable:
+        split = self._encoded(self.data.train, vocabs, config)
+        return train_batches(split, self.batch_size, seed, _fixed_len(config))
+
+    def dev_batches(self, vocabs: dict[str, Vocab], config: Any) -> list[dict] | None:
+        if not self.data.dev:
+            return None
+        split = self._encoded(self.data.dev, vocabs, config)
+        return eval_batches(split, self.batch_size, _fixed_len(config))
+
+    def evaluate(self, model: Any, batches: Any) -> dict[str, float]:
+        return accuracy_and_loss(model, batches)
+
+    def predict(self, loaded: Any, texts: Sequence[str]) -> np.ndarray:
+        return predict_texts(loaded.model, loaded.vocab, texts, self.batch_size)
+
+    def extra(self) -> dict[str, Any]:
+        return {"data": self.data.name, "tokenizer": TOKENIZER,
+                "label_names": list(self.data.label_names)}
+
+    def _encoded(self, examples: Sequence[Example], vocabs: dict[str, Vocab],
+                 config: Any) -> EncodedSplit:
+        """Each split is encoded once per vocabulary and cut (train is read twice)."""
+        vocab = vocabs["tokens"]
+        key = (id(examples), id(vocab), config.max_len, config.truncate)
+        if key not in self._cache:
+            self._cache[key] = encode_split(examples, vocab, config.max_len, config.truncate)
+        return self._cache[key]
+
+
+# ---------------------------------------------------------------------- scores
 
 def accuracy_and_loss(model: torch.nn.Module, batches: Sequence[dict]) -> dict[str, float]:
     """The Trainer's evaluation: `{"accuracy", "loss"}` over `batches`, example-weighted."""
+    from seqnlp.training.metrics import accuracy
+
     labels, predicted, loss = _predict_batches(model, batches)
-    return {"accuracy": float(np.mean(labels == predicted)) if len(labels) else float("nan"),
-            "loss": loss}
+    return {"accuracy": accuracy(labels, predicted), "loss": loss}
 
 
 def _predict_batches(model: Any, batches: Sequence[dict]) -> tuple[np.ndarray, np.ndarray, float]:
@@ -344,44 +271,12 @@ def _predict_batches(model: Any, batches: Sequence[dict]) -> tuple[np.ndarray, n
     return labels_all, np.concatenate(predicted), total / len(labels_all)
 
 
-@dataclass(frozen=True)
-class ClassificationReport:
-    """Accuracy, mean loss and per-class precision, recall, F1 and support."""
-
-    accuracy: float
-    loss: float
-    precision: tuple[float, ...]
-    recall: tuple[float, ...]
-    f1: tuple[float, ...]
-    support: tuple[int, ...]
-
-    @property
-    def macro_f1(self) -> float:
-        """The unweighted mean of the per-class F1."""
-        return float(np.mean(self.f1))
-
-
-def classification_report(labels: np.ndarray, predicted: np.ndarray, num_classes: int,
-                          loss: float = float("nan")) -> ClassificationReport:
-    """Per-class scores from true and predicted labels (0 where a ratio is 0/0)."""
-    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)  # (true, predicted)
-    np.add.at(confusion, (labels, predicted), 1)
-    hits = np.diag(confusion).astype(np.float64)
-    precision = hits / np.maximum(confusion.sum(0), 1)
-    recall = hits / np.maximum(confusion.sum(1), 1)
-    total = precision + recall
-    f1 = np.where(total > 0, 2 * precision * recall / np.maximum(total, 1e-12), 0.0)
-    accuracy = float(hits.sum() / max(len(labels), 1))
-    return ClassificationReport(accuracy, loss, tuple(precision.tolist()), tuple(recall.tolist()),
-                                tuple(f1.tolist()), tuple(int(n) for n in confusion.sum(1)))
-
-
 def evaluate_examples(model: SequenceClassifier, vocab: Vocab, examples: Sequence[Example],
                       batch_size: int = 64, device: str = "cpu") -> ClassificationReport:
     """Score a model on labelled examples (cut as the model's `max_len` and `truncate` say)."""
     _check_labels(examples, model.config.num_classes)
     split = encode_split(examples, vocab, model.config.max_len, model.config.truncate)
-    batches = [_to(b, device) for b in eval_batches(split, batch_size, _fixed_len(model))]
+    batches = [_to(b, device) for b in eval_batches(split, batch_size, _fixed_len(model.config))]
     model.eval()
     labels, predicted, loss = _predict_batches(model, batches)
     return classification_report(labels, predicted, model.config.num_classes, loss)
@@ -409,7 +304,7 @@ def example_probabilities(model: SequenceClassifier, vocab: Vocab, examples: Seq
     probs = np.zeros((len(examples), model.config.num_classes), dtype=np.float64)
     model.eval()
     for group in bucket_batches(split.lengths, batch_size, shuffle=False):
-        batch = _to(make_batch(split, group, _fixed_len(model)), device)
+        batch = _to(make_batch(split, group, _fixed_len(model.config)), device)
         probs[group] = model.predict_proba(batch["ids"], batch["lengths"]).cpu().numpy()
     return probs
 
@@ -447,8 +342,8 @@ def predict_texts(model: SequenceClassifier, vocab: Vocab, texts: Sequence[str],
     return example_probabilities(model, vocab, text_examples(texts), batch_size, device)
 
 
-def _fixed_len(model: SequenceClassifier) -> int | None:
-    return model.config.max_len if model.config.pooling == "flatten" else None
+def _fixed_len(config: Any) -> int | None:
+    return config.max_len if config.pooling == "flatten" else None
 
 
 def _to(batch: dict, device: str) -> dict:
@@ -457,17 +352,18 @@ def _to(batch: dict, device: str) -> dict:
 
 # ---------------------------------------------------------------------- training
 
-@dataclass(frozen=True)
-class TrainedClassifier:
-    """What `train_classifier` returns."""
+class TrainedClassifier(Trained):
+    """`train_task`'s result for a classifier, with its coverage and token count."""
 
-    model: SequenceClassifier
-    vocab: Vocab
-    fit: FitResult
-    dev: dict[str, float]
-    seconds: float
-    coverage: float | None
-    train_tokens: int
+    @property
+    def coverage(self) -> float | None:
+        """The share of vocabulary words that pretrained vectors covered (None: none given)."""
+        return self.info.get("coverage")
+
+    @property
+    def train_tokens(self) -> int:
+        """Tokens read per epoch (after cutting to max_len)."""
+        return int(self.info.get("train_tokens", 0))
 
 
 def train_classifier(
@@ -480,47 +376,19 @@ def train_classifier(
     batch_size: int = 64,
     vectors: WordVectors | None = None,
     resume: bool = False,
+    on_start: Callable[..., None] | None = None,
 ) -> TrainedClassifier:
-    """Build the vocabulary and a `SequenceClassifier`, then train it with the Trainer.
-
-    The Trainer keeps the model of best dev accuracy (`trainer_config.metric` should be
-    "accuracy" with mode "max"; early stopping follows its `patience`).
+    """Train a `SequenceClassifier` on `data` through `train_task` (best dev accuracy kept).
 
     Args:
         data: the splits.
         model_options: `ClassifierConfig` fields other than `vocab_size` and `num_classes`
             (`max_len` also cuts the texts; with `vectors`, `embedding_dim` is theirs).
         trainer_config: optimisation, epochs, checkpoints, device, seed.
-        max_vocab: the most vocabulary entries, the two specials included.
-        min_count: drop training words seen fewer times.
-        batch_size: examples per update.
-        vectors: pretrained word vectors (`index_to_key`, `vectors`) for the embeddings.
+        max_vocab, min_count, batch_size, vectors: see `ClassificationTask`.
         resume: continue from `trainer_config.checkpoint_dir` when it holds a checkpoint.
+        on_start: see `train_task`.
     """
-    from seqnlp.models.classifier import ClassifierConfig, SequenceClassifier
-    from seqnlp.training import Trainer, seed_everything
-
-    start = time.perf_counter()
-    vocab = build_vocab(data.train, max_vocab, min_count)
-    options = dict(model_options)
-    if vectors is not None:
-        options["embedding_dim"] = int(np.asarray(vectors.vectors).shape[1])
-    config = ClassifierConfig(vocab_size=len(vocab), num_classes=data.num_classes, **options)
-    seed_everything(trainer_config.seed)
-    model = SequenceClassifier(config)
-    coverage = None
-    if vectors is not None:
-        matrix, coverage = pretrained_matrix(vocab, vectors, trainer_config.seed)
-        model.load_embeddings(matrix)
-    train = encode_split(data.train, vocab, config.max_len, config.truncate)
-    dev = encode_split(data.dev, vocab, config.max_len, config.truncate)
-    fixed = _fixed_len(model)
-    trainer = Trainer(model, trainer_config)
-    dev_batches = eval_batches(dev, batch_size, fixed) if len(dev) else None
-    fit = trainer.fit(train_batches(train, batch_size, trainer_config.seed, fixed), dev_batches,
-                      accuracy_and_loss, resume=resume)
-    scores = trainer.evaluate(dev_batches, accuracy_and_loss) if dev_batches else {}
-    model.eval()
-    return TrainedClassifier(model, vocab, fit, scores, time.perf_counter() - start, coverage,
-                             int(train.lengths.sum()))
-
+    task = ClassificationTask(data, batch_size, max_vocab, min_count, vectors)
+    trained = train_task(task, model_options, trainer_config, resume=resume, on_start=on_start)
+    return TrainedClassifier(**vars(trained))

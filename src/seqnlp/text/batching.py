@@ -57,6 +57,28 @@ def pad_sequences(
     return ids, mask, lengths
 
 
+def padded_batch(
+    sequences: Sequence[np.ndarray], indices: Sequence[int] | np.ndarray, pad_value: int = 0,
+    min_len: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The right-padded ids and lengths of the sequences at `indices` (one batch).
+
+    Args:
+        sequences: N 1-D integer arrays (every example of a split).
+        indices: the B examples of this batch, in batch order.
+        pad_value: the id of padded positions.
+        min_len: pad the batch to at least this width (a model that reads a fixed
+            number of steps, e.g. flatten pooling).
+
+    Returns:
+        `(ids (B, T) int64, lengths (B,) int64)`, contiguous.
+    """
+    ids, _, lengths = pad_sequences([sequences[i] for i in indices], pad_value=pad_value)
+    if min_len and ids.shape[1] < min_len:
+        ids = np.pad(ids, ((0, 0), (0, min_len - ids.shape[1])), constant_values=pad_value)
+    return np.ascontiguousarray(ids), lengths  # (B, T), (B,)
+
+
 def _truncate(array: np.ndarray, max_len: int, truncate: str) -> np.ndarray:
     if len(array) <= max_len:
         return array
