@@ -18,37 +18,28 @@ from typing import Any
 
 import typer
 
+from seqnlp.cli.common import (
+    Option,
+    Resolved,
+    add_config_command,
+    check_run_paths,
+    echo,
+    is_main_process,
+    print_configuration,
+    run_options,
+    set_threads,
+    stored_configuration,
+    train_command,
+    trainer_config,
+    trainer_options,
+)
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 DATA_HELP = ("ptb, wikitext-2 (fetched with `seqnlp data get`), a text file (cut 90/5/5 "
              "into train/valid/test) or a folder with train.txt, valid.txt, test.txt.")
 SCHEDULES = ("zaremba", "plateau", "constant")
 LEVELS = ("word", "char")
-
-
-def _set_threads(threads: int | None) -> None:
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
-
-
-def _trainer_config(
-    optimizer: str, lr: float | None, clip: float, schedule: str, decay_start: int,
-    decay: float, checkpoint_dir: Path | None, log: Path | None, **options: Any,
-) -> Any:
-    """The TrainerConfig of `lm train`'s options (`options`: epochs, max_steps, patience,
-    seed, device)."""
-    from seqnlp.training import TrainerConfig
-
-    return TrainerConfig(
-        optimizer=optimizer, lr=lr or (20.0 if optimizer == "sgd" else 1e-3),
-        clip_norm=clip or None, constant_epochs=decay_start, gamma=decay,
-        schedule={"zaremba": "exponential", "plateau": "plateau"}.get(schedule, "constant"),
-        plateau_patience=0, metric="ppl", mode="min",
-        checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
-        log_path=None if log is None else str(log), progress=sys.stderr.isatty(), **options,
-    )
 
 
 class _EpochPrinter:
@@ -65,81 +56,86 @@ class _EpochPrinter:
 
         for item in history[self.printed:]:
             valid = item["metrics"].get("ppl", math.nan)
-            typer.echo(f"epoch {item['epoch'] + 1:3d}  lr {item['lr']:.4g}  train ppl "
+            echo(f"epoch {item['epoch'] + 1:3d}  lr {item['lr']:.4g}  train ppl "
                        f"{math.exp(min(item['train_loss'], 50)):9.2f}  valid ppl {valid:9.2f}")
         self.printed = len(history)
 
 
-@app.command()
-def train(
-    data: str = typer.Option(..., "--data", help=DATA_HELP),
-    output: Path = typer.Option(..., "-o", "--output", help="Where to save the model."),
-    level: str = typer.Option("word", help="word | char."),
-    cell: str = typer.Option("lstm", help="rnn | lstm | gru."),
-    embedding_dim: int = typer.Option(200, min=1, help="Embedding size E."),
-    hidden_size: int = typer.Option(200, min=1, help="Hidden size H."),
-    num_layers: int = typer.Option(2, min=1, help="Stacked recurrent layers."),
-    dropout: float = typer.Option(0.0, help="Dropout on non-recurrent connections."),
-    tie_weights: bool = typer.Option(False, help="Tie the decoder to the embedding (E == H)."),
-    init_range: float = typer.Option(0.1, help="Weights from U(-r, r); 0: layer defaults."),
-    sampled_softmax: int = typer.Option(0, min=0, help="Train with this many samples (0: full)."),
-    decoder_dtype: str = typer.Option(
-        "float32", help="float32 | bfloat16: precision of the decoder's products in training."),
-    batch_size: int = typer.Option(20, min=1, help="Parallel streams B."),
-    bptt: int = typer.Option(20, min=1, help="Unrolled steps per window."),
-    variable_bptt: bool = typer.Option(False, help="Vary window lengths (AWD-LSTM)."),
-    eval_batch_size: int = typer.Option(10, min=1, help="Streams of valid and test."),
-    optimizer: str = typer.Option("sgd", help="sgd | adam | adamw | adagrad | rmsprop."),
-    lr: float = typer.Option(None, help="Learning rate [default: 20 for sgd, 0.001 otherwise]."),
-    clip: float = typer.Option(0.25, min=0.0, help="Clip the gradient norm (0: off)."),
-    epochs: int = typer.Option(13, min=1),
-    max_steps: int = typer.Option(None, min=1, help="Stop after this many updates."),
-    schedule: str = typer.Option("zaremba", help="zaremba | plateau | constant."),
-    decay_start: int = typer.Option(4, min=0, help="zaremba: epochs at the base lr."),
-    decay: float = typer.Option(0.5, help="The lr factor per decay (zaremba, plateau)."),
-    patience: int = typer.Option(None, min=1, help="Early stop after this many bad epochs."),
-    min_count: int = typer.Option(1, min=1, help="Drop rarer tokens (read as <unk>)."),
-    max_vocab: int = typer.Option(None, min=3, help="Keep at most this many types."),
-    seed: int = typer.Option(0),
-    checkpoint_dir: Path = typer.Option(None, help="Write last.pt and best.pt here."),
-    resume: bool = typer.Option(False, help="Continue from CHECKPOINT_DIR/last.pt."),
-    log: Path = typer.Option(None, help="JSONL metrics log."),
-    device: str = typer.Option("auto", help="auto | cpu | cuda."),
-    threads: int = typer.Option(None, min=1, help="torch CPU threads."),
-) -> None:
+OPTIONS = [
+    *run_options("Where to save the model."),
+    Option("data", None, DATA_HELP, section="data", required=True),
+    Option("level", "word", "Tokens: whitespace words or characters.", section="data",
+           choices=LEVELS),
+    Option("min_count", 1, "Drop rarer tokens (read as <unk>).", section="data", low=1),
+    Option("max_vocab", 0, "Keep at most this many types (0: all).", section="data", low=0),
+    Option("bptt", 20, "Unrolled steps per window.", section="data", low=1, high=100_000),
+    Option("variable_bptt", False, "Vary window lengths (AWD-LSTM).", section="data"),
+    Option("eval_batch_size", 10, "Parallel streams of valid and test.", section="data",
+           low=1),
+    Option("cell", "lstm", "Recurrent cell.", section="model", choices=("rnn", "lstm", "gru")),
+    Option("embedding_dim", 200, "Embedding size E.", section="model", low=1, high=65_536),
+    Option("hidden_size", 200, "Hidden size H.", section="model", low=1, high=65_536),
+    Option("num_layers", 2, "Stacked recurrent layers.", section="model", aliases=("--layers",),
+           low=1, high=64),
+    Option("dropout", 0.0, "Dropout on non-recurrent connections.", section="model", low=0.0,
+           high=0.999),
+    Option("tie_weights", False, "Tie the decoder to the embedding (E == H).", section="model"),
+    Option("init_range", 0.1, "Weights from U(-r, r); 0: layer defaults.", section="model",
+           low=0.0),
+    Option("sampled_softmax", 0, "Train with this many samples (0: full softmax).",
+           section="model", low=0),
+    Option("decoder_dtype", "float32", "Precision of the decoder's products in training.",
+           section="model", choices=("float32", "bfloat16")),
+    *trainer_options(
+        optimizer="sgd",
+        lr=(None, "Learning rate (default: 20 for sgd, 0.001 otherwise)."),
+        epochs=13, batch_size=(20, "Parallel streams B (per process under torchrun)."),
+        clip=0.25, patience=(0, "Stop after N epochs without better valid perplexity "
+                             "(0: never)."),
+    ),
+    Option("schedule", "zaremba", "Learning-rate schedule: zaremba (constant, then decay each "
+           "epoch), plateau (decay when valid stops improving) or constant.",
+           choices=SCHEDULES),
+    Option("decay_start", 4, "zaremba: epochs at the base lr.", low=0),
+    Option("decay", 0.5, "The lr factor per decay (zaremba, plateau).", low=0.0, high=1.0),
+]
+
+
+@train_command(app, OPTIONS)
+def train(run: Resolved) -> None:
     """Train a language model; print perplexities per epoch, then valid and test."""
     from seqnlp.models.language_model import LanguageModelConfig
-    from seqnlp.tasks.language_modeling import (
-        LMBatching, load_lm_corpus, save_language_model, train_language_model,
-    )
+    from seqnlp.tasks.language_modeling import LMBatching, load_lm_corpus, train_language_model
+    from seqnlp.tasks.pipeline import save_trained
 
-    if schedule not in SCHEDULES:
-        raise typer.BadParameter(f"schedule must be one of {', '.join(SCHEDULES)}")
-    if level not in LEVELS:
-        raise typer.BadParameter(f"level must be one of {', '.join(LEVELS)}")
-    if resume and checkpoint_dir is None:
-        raise typer.BadParameter("--resume needs --checkpoint-dir")
-    _set_threads(threads)
-    trainer_config = _config_or_exit(lambda: _trainer_config(
-        optimizer, lr, clip, schedule, decay_start, decay, checkpoint_dir, log, epochs=epochs,
-        max_steps=max_steps, patience=patience, seed=seed, device=device))
-    corpus = load_lm_corpus(data, level, min_count=min_count, max_vocab=max_vocab)
-    typer.echo(f"{data} ({level} level): vocabulary {len(corpus.vocab):,}; tokens train "
-               f"{len(corpus.train):,}, valid {len(corpus.valid):,}, test {len(corpus.test):,}")
+    set_threads(run["threads"])
+    print_configuration(run, "lm train")
+    check_run_paths(run)
+    lr = run["lr"] if run["lr"] is not None else (20.0 if run["optimizer"] == "sgd" else 1e-3)
+    schedule = {"zaremba": "exponential", "plateau": "plateau"}.get(run["schedule"], "constant")
+    trainer = trainer_config(run, lr=lr, schedule=schedule, constant_epochs=run["decay_start"],
+                             gamma=run["decay"], plateau_patience=0)
+    corpus = load_lm_corpus(run["data"], run["level"], min_count=run["min_count"],
+                            max_vocab=run["max_vocab"] or None)
+    echo(f"{run['data']} ({run['level']} level): vocabulary {len(corpus.vocab):,}; tokens "
+         f"train {len(corpus.train):,}, valid {len(corpus.valid):,}, test {len(corpus.test):,}")
     model_config = _config_or_exit(lambda: LanguageModelConfig(
-        vocab_size=len(corpus.vocab), embedding_dim=embedding_dim, hidden_size=hidden_size,
-        num_layers=num_layers, cell=cell, dropout=dropout, tie_weights=tie_weights,
-        init_range=init_range, sampled_softmax=sampled_softmax, decoder_dtype=decoder_dtype))
-    batching = _config_or_exit(lambda: LMBatching(batch_size, bptt, variable_bptt, eval_batch_size))
+        vocab_size=len(corpus.vocab), **run.section("model")))
+    batching = _config_or_exit(lambda: LMBatching(run["batch_size"], run["bptt"],
+                                                  run["variable_bptt"], run["eval_batch_size"]))
     printer = _EpochPrinter()
-    result = train_language_model(corpus, model_config, trainer_config, batching,
-                                  resume=resume, on_step=printer)
+    result = train_language_model(corpus, model_config, trainer, batching,
+                                  resume=run["resume"], on_step=printer)
     printer.flush(result.fit.history)
-    numbers = {"valid_ppl": result.valid["ppl"], "test_ppl": result.test.get("ppl")}
-    save_language_model(output, result.model, corpus.vocab, level, {"data": data, **numbers})
+    numbers = {"valid_ppl": result.valid["ppl"], "test_ppl": result.test.get("ppl"),
+               "train_config": stored_configuration(run, "lm train")}
+    if is_main_process():
+        from seqnlp.tasks.language_modeling import LanguageModelTask
+
+        save_trained(run["output"], LanguageModelTask(corpus, batching), result.trained, numbers)
     test = "n/a" if numbers["test_ppl"] is None else f"{numbers['test_ppl']:.2f}"
-    typer.echo(f"best valid ppl {numbers['valid_ppl']:.2f}, test ppl {test} after "
-               f"{result.fit.steps:,} updates; saved {output}")
+    echo(f"best valid ppl {numbers['valid_ppl']:.2f}, test ppl {test} after "
+         f"{result.fit.steps:,} updates; saved {run['output']}")
 
 
 def _config_or_exit(build: Any) -> Any:
@@ -166,7 +162,7 @@ def evaluate(
     """Print the perplexity of MODEL on a split of DATA."""
     from seqnlp.tasks.language_modeling import evaluate_saved, load_language_model
 
-    _set_threads(threads)
+    set_threads(threads)
     lm = load_language_model(model)
     result = _config_or_exit(lambda: evaluate_saved(lm, data, split, batch_size, bptt))
     typer.echo(f"{split} perplexity {result['ppl']:.2f} (loss {result['loss']:.4f} nats) over "
@@ -220,3 +216,6 @@ def score(
             typer.echo(f"note: line {number}: read as <unk>: {' '.join(result.unknown)}",
                        err=True)
         typer.echo(f"{result.log_prob:.4f}\t{result.num_tokens}\t{result.perplexity:.2f}\t{line}")
+
+
+add_config_command(app, "language_model", "lm train")
