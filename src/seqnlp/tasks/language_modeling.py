@@ -133,8 +133,11 @@ class LanguageModelTask:
         self.batching = batching or LMBatching()
 
     def build_vocabs(self) -> dict[str, Vocab]:
+        from seqnlp.training.distributed import dist_info_from_env
+
         batching, corpus = self.batching, self.corpus
-        check_stream_length(len(corpus.train), batching.batch_size, batching.bptt, "training")
+        rows = batching.batch_size * dist_info_from_env().world_size
+        check_stream_length(len(corpus.train), rows, batching.bptt, "training")
         check_stream_length(len(corpus.valid), batching.eval_batch_size, batching.bptt,
                             "validation", full_window=False)
         return {"tokens": corpus.vocab}
@@ -151,9 +154,13 @@ class LanguageModelTask:
         return {}
 
     def train_batches(self, vocabs: dict[str, Vocab], config: Any, seed: int) -> Callable:
-        batching = self.batching
+        """BPTT windows; under torchrun each rank reads its own rows of every window."""
+        from seqnlp.training.distributed import dist_info_from_env
+
+        batching, dist = self.batching, dist_info_from_env()
         return lm_batches(self.corpus.train, batching.batch_size, batching.bptt,
-                          variable=batching.variable_bptt, seed=seed)
+                          variable=batching.variable_bptt, seed=seed, rank=dist.rank,
+                          world_size=dist.world_size)
 
     def dev_batches(self, vocabs: dict[str, Vocab], config: Any) -> list[Window]:
         return lm_batches(self.corpus.valid, self.batching.eval_batch_size, self.batching.bptt)(0)

@@ -157,25 +157,38 @@ def check_stream_length(
 
 
 def lm_batches(
-    ids: np.ndarray, batch_size: int, bptt: int, variable: bool = False, seed: int = 0
+    ids: np.ndarray, batch_size: int, bptt: int, variable: bool = False, seed: int = 0,
+    rank: int = 0, world_size: int = 1,
 ) -> Callable[[int], list[Window]]:
     """A function `epoch -> [(inputs (B, t), targets (B, t)), ...]` over one stream.
 
     The stream is cut into `batch_size` parallel rows (`seqnlp.text.batchify`) read left
     to right in BPTT windows. Fixed windows are built once; variable ones (AWD-LSTM
     lengths) are drawn with `seed + epoch`, so an epoch is the same after a resume.
+
+    Under data parallelism (`world_size` > 1) the stream is cut into
+    `batch_size * world_size` rows and rank `rank` reads its own `batch_size` of them in
+    every window, so each row's carried state stays continuous and the ranks together
+    read the grid one process with `batch_size * world_size` rows reads; the function
+    then has `presharded = True` (the Trainer does not deal batches out again).
     """
     import torch
 
     from seqnlp.text import batchify, bptt_windows
 
-    grid = batchify(ids, batch_size)  # (B, N)
+    grid = batchify(ids, batch_size * world_size)[rank * batch_size:(rank + 1) * batch_size]
 
     def windows(epoch: int) -> list[Window]:
         pairs = bptt_windows(grid, bptt, variable=variable, seed=seed + epoch)
         return [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in pairs]
 
     if variable:
-        return windows
-    fixed = windows(0)
-    return lambda epoch: fixed
+        source = windows
+    else:
+        fixed = windows(0)
+
+        def source(epoch: int) -> list[Window]:
+            return fixed
+
+    source.presharded = world_size > 1  # type: ignore[attr-defined]
+    return source

@@ -19,7 +19,10 @@ Nothing here knows what the model computes (as in minGPT's trainer). The contrac
   restarts the training stream from a zero state). Carried state is not checkpointed:
   for such a model a resume is bit-exact only from an end-of-epoch checkpoint.
 - Under torchrun each rank keeps every world_size-th batch (see
-  `seqnlp.training.distributed`); rank 0 alone writes checkpoints and the log.
+  `seqnlp.training.distributed`); rank 0 alone writes checkpoints and the log. A source
+  that shards by itself (a language model gives each rank its own rows of every BPTT
+  window, so that each row's carried state stays continuous) says so with a true
+  `presharded` attribute: each rank then reads every batch of its own source.
 
 Checkpoints (in `config.checkpoint_dir`): `last.pt`, the full state (model, optimizer,
 schedule, counters, best score, patience, running losses, every rank's RNG states,
@@ -130,6 +133,7 @@ class Trainer(TrainerState):
         self._logger = MetricsLogger(None)
         self._evaluate_fn: EvaluateFn = mean_loss
         self._on_step: StepCallback | None = None
+        self._presharded = False
         self._reset_counters()
 
     # ----------------------------------------------------------------- the loop
@@ -162,6 +166,7 @@ class Trainer(TrainerState):
             A `FitResult`. With `restore_best`, the model ends with the best weights.
         """
         source = epoch_batches(train_batches)
+        self._presharded = bool(getattr(train_batches, "presharded", False))
         dev = None if dev_batches is None else OnDevice(dev_batches_of(dev_batches), self.device)
         self._evaluate_fn = evaluate or mean_loss
         self._on_step = on_step
@@ -218,8 +223,11 @@ class Trainer(TrainerState):
             f"epoch {self.epoch}",
         )
         self._bar = bar
-        remaining = itertools.islice(iter(batches), self.batches_done, None)
-        mine = dist_utils.shard_batches(remaining, self.dist.rank, self.dist.world_size)
+        if self._presharded:  # batches_done counts every rank's batches
+            mine = itertools.islice(iter(batches), self.batches_done // self.dist.world_size, None)
+        else:
+            remaining = itertools.islice(iter(batches), self.batches_done, None)
+            mine = dist_utils.shard_batches(remaining, self.dist.rank, self.dist.world_size)
         try:
             for chunk in chunked(mine, self.config.grad_accum_steps):
                 if self._should_stop():
@@ -368,7 +376,9 @@ class Trainer(TrainerState):
     def _updates_in(self, batches: Iterable[Batch]) -> int | None:
         if not hasattr(batches, "__len__"):
             return None
-        per_rank = len(batches) // self.dist.world_size  # type: ignore[arg-type]
+        per_rank = len(batches)  # type: ignore[arg-type]
+        if not self._presharded:
+            per_rank //= self.dist.world_size
         return -(-per_rank // self.config.grad_accum_steps)
 
     def _call_model_hook(self, name: str) -> None:
