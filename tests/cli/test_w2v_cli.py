@@ -141,6 +141,8 @@ def test_eval_defaults_to_the_wordsim_dataset_in_the_data_home(
     ],
 )
 def test_bad_options_are_usage_errors(tmp_path: Path, kv: KeyedVectors, args, complaint) -> None:
+    if complaint == "at least 3 words":
+        pytest.importorskip("matplotlib")  # the word count is checked after the import
     kv.save_word2vec_format(tmp_path / "v.txt")
     result = invoke(args[0], tmp_path / "v.txt", *args[1:])
     assert result.exit_code == 2

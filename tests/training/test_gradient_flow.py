@@ -89,6 +89,7 @@ def test_layers_of_different_lengths_are_refused() -> None:
 
 
 def test_plot_writes_a_png_with_log_scale_lines(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
     steps = np.arange(50)
     panels = {
         "at initialisation": {"rnn": 0.9 ** (49 - steps), "lstm": np.ones(50)},
