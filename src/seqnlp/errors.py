@@ -27,6 +27,28 @@ class DataFormatError(SeqnlpError, ValueError):
         super().__init__(f"{where}: {message}")
 
 
+class FileAccessError(DataFormatError, OSError):
+    """The operating system refuses a file or folder: no such file, a directory where a file
+    is expected, permission denied, a read-only file system, no space left, file exists.
+
+    The message is `PATH: REASON` in plain words (`"out.bin: cannot write: read-only file
+    system"`). It is a `DataFormatError` (for an input, a missing file is as unusable as a
+    malformed one, and callers that catch that keep working) and an `OSError` carrying the
+    original `errno` (callers that catch OSError keep working).
+
+    Args:
+        path: the file or folder.
+        reason: what went wrong, e.g. "permission denied" or "cannot write: is a directory".
+        errno: the operating system's error number, when there is one.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], reason: str, errno: int | None = None
+    ) -> None:
+        super().__init__(path, None, reason)
+        self.errno = errno
+
+
 class DatasetError(SeqnlpError):
     """A dataset is unknown, missing from the data home, or could not be fetched."""
 

@@ -14,7 +14,6 @@ from seqnlp.models.classifier import (
     load_classifier,
     save_classifier,
 )
-from seqnlp.nn.rnn import sequence_mask
 from seqnlp.text import Vocab
 
 

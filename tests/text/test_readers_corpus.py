@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from seqnlp.errors import DataFormatError
-from seqnlp.text import corpus
+from seqnlp import fileio
 from seqnlp.text.corpus import LabeledText, read_labeled, read_lm_lines, read_word_stream
 from tests.conftest import shared_file
 
@@ -115,7 +115,7 @@ def _straddling_text(block: int) -> str:
 
 
 def test_word_stream_never_splits_a_word_across_blocks(tmp_path: Path) -> None:
-    block = corpus._BLOCK_BYTES
+    block = fileio.BLOCK_BYTES
     raw = (text := _straddling_text(block)).encode()
     assert len(raw) > 2 * block
     for cut in (block, 2 * block):  # each block ends inside a word, within a "日"
@@ -141,7 +141,7 @@ def test_word_stream_reads_xz_and_keeps_a_short_tail(tmp_path: Path) -> None:
 
 
 def test_word_stream_reports_invalid_utf8_with_its_byte_offset(tmp_path: Path) -> None:
-    block = corpus._BLOCK_BYTES
+    block = fileio.BLOCK_BYTES
     raw = b"a " * block + b"bad\xc3(word good"
     path = tmp_path / "text8"
     path.write_bytes(raw)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from seqnlp.errors import DataFormatError, SeqnlpError
-from seqnlp.word2vec import corpus as corpus_module
+from seqnlp import fileio
 from seqnlp.word2vec.corpus import ChunkCache, LineSentences, as_sentences, encode_chunks
 from tests.conftest import shared_file
 
@@ -17,7 +17,7 @@ from tests.conftest import shared_file
 @pytest.fixture()
 def tiny_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Read files 7 bytes at a time, so that words and lines straddle block boundaries."""
-    monkeypatch.setattr(corpus_module, "_BLOCK_BYTES", 7)
+    monkeypatch.setattr(fileio, "BLOCK_BYTES", 7)
 
 
 def write(path: Path, text: str) -> Path:

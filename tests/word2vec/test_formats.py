@@ -156,7 +156,14 @@ BROKEN = [
     ("one header field", b"3\na 1 2\n", "two non-negative integers", 1),
     ("three header fields", b"1 2 3\na 1 2\n", "two non-negative integers", 1),
     ("zero dimensions", b"1 0\na\n", "vector size must be >= 1", 1),
-    ("huge dimension, text", b"2 1000000000\na 1 2\nb 3 4\n", "only 12 bytes follow", 1),
+    ("huge dimension, text", b"2 60000\na 1 2\nb 3 4\n", "only 12 bytes follow", 1),
+    ("implausible dimension", b"2 1000000000\na 1 2\nb 3 4\n", "vector size 1,000,000,000 is more than", 1),
+    ("implausible count", b"99999999999 2\na 1 2\n", "99,999,999,999 words is more than", 1),
+    ("unicode digits in header", "2 \u0662\na 1 2\n".encode(), "two non-negative integers", 1),
+    ("nan value", b"2 2\na 1 2\nb nan 4\n", "the vector of 'b' holds NaN or infinity", 3),
+    ("inf value", b"2 2\na 1 2\nb 3 -inf\n", "holds NaN or infinity", 3),
+    ("beyond float32", b"2 2\na 1e39 2\nb 3 4\n", "the vector of 'a' holds NaN or infinity", 2),
+    ("overlong row", b"1 1\na " + b"1" * 70_000 + b"\n", "row is longer than", 2),
     ("huge count, text", b"99999999 2\na 1 2\n", "only 6 bytes follow", 1),
     ("last row without newline", b"3 2\na 1 2\nb 3 4\nc 5 6", None, None),
     ("header claims more, text", b"4 2\nalpha 1 2\nbeta 3 4\ngamma 5 6\n",
@@ -181,7 +188,10 @@ def test_broken_text_file_raises_with_file_and_line(tmp_path: Path, name, conten
 
 
 BINARY_BROKEN = [
-    ("huge dimension", b"2 1000000000\na " + float_bytes(1, 2), "only 10 bytes follow"),
+    ("huge dimension", b"2 60000\na " + float_bytes(1, 2), "only 10 bytes follow"),
+    ("implausible dimension", b"2 1000000000\na " + float_bytes(1, 2), "is more than 65,536"),
+    ("nan value", b"2 2\naa " + float_bytes(1, 2) + b"\nbb " + float_bytes(3, float("nan")),
+     r"the vector of word 2 \('bb'\) holds NaN"),
     ("huge count", b"1000000 2\na " + float_bytes(1, 2), "only 10 bytes follow"),
     # long words, so that the size bound passes and the reader meets the end
     ("ends inside a vector", b"2 2\nalphabet " + float_bytes(1, 2) + b"\nbeta " + float_bytes(3)[:3],
@@ -207,13 +217,49 @@ def test_binary_header_lying_about_more_words_stops_at_the_end(tmp_path: Path) -
         KeyedVectors.load_word2vec_format(path, binary=True)
 
 
-def test_lying_compressed_binary_fails_without_a_giant_allocation(tmp_path: Path) -> None:
-    content = b"5 1000000000\na " + float_bytes(*range(1000))
+@pytest.mark.parametrize("header, message", [
+    (b"5 1000000000", "vector size 1,000,000,000 is more than 65,536"),
+    (b"1000000000 65536", "word 1: file ends inside its vector"),
+])
+def test_lying_compressed_binary_fails_without_a_giant_allocation(tmp_path: Path, header, message) -> None:
+    content = header + b"\na " + float_bytes(*range(1000))
     path = write_bytes(tmp_path / "v.bin.gz", gzip.compress(content))
     start = time.perf_counter()
-    with pytest.raises(DataFormatError, match="word 1: file ends inside its vector"):
+    with pytest.raises(DataFormatError, match=message):
         KeyedVectors.load_word2vec_format(path, binary=True)
     assert time.perf_counter() - start < 5.0
+
+
+def test_issue_11_gzip_bomb_claiming_a_billion_dimensions_fails_at_once(tmp_path: Path) -> None:
+    # `( printf '1 1000000000\nw '; head -c 800000000 /dev/zero ) | gzip -1`: 800 MB of zeros
+    # (here 80 MB, compressed in a few blocks) used to be read with quadratic growth.
+    path = tmp_path / "b.bin.gz"
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        out.write(b"1 1000000000\nw ")
+        zeros = bytes(1 << 20)
+        for _ in range(80):
+            out.write(zeros)
+    start = time.perf_counter()
+    with pytest.raises(DataFormatError, match="vector size 1,000,000,000 is more than"):
+        load_vectors(path)
+    assert time.perf_counter() - start < 5.0
+
+
+def test_compressed_binary_of_many_records_reads_in_linear_time(tmp_path: Path) -> None:
+    kv = sample_kv(num_words=20_000, size=2)
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
+    write_bytes(tmp_path / "v.bin.gz", gzip.compress((tmp_path / "v.bin").read_bytes()))
+    start = time.perf_counter()
+    assert_same(kv, KeyedVectors.load_word2vec_format(tmp_path / "v.bin.gz"))
+    assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_byte_order_mark_before_the_header_is_skipped(tmp_path: Path, binary: bool) -> None:
+    kv = sample_kv()
+    kv.save_word2vec_format(tmp_path / "v", binary=binary)
+    path = write_bytes(tmp_path / "bom", b"\xef\xbb\xbf" + (tmp_path / "v").read_bytes())
+    assert_same(kv, KeyedVectors.load_word2vec_format(path))
 
 
 @pytest.mark.parametrize("binary", [False, True])

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from seqnlp.word2vec.vocab import (
-    WordCounts,
     Word2VecVocab,
     alias_probabilities,
     alias_table,

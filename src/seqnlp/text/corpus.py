@@ -1,20 +1,18 @@
 """Readers of plain-text corpora: language-model token lines (PTB, WikiText), one-line word
 streams (text8), and labelled texts (`label<TAB>text`, e.g. IMDB).
 
-Every reader streams its file (transparent `.xz`/`.gz`) and raises `DataFormatError`
-naming the file and the 1-based line of the first malformed input.
+Every reader streams its file (transparent `.xz`/`.gz`, a UTF-8 byte-order mark dropped)
+and raises `DataFormatError` naming the file and the 1-based line of the first malformed
+input.
 """
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Iterator
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 from seqnlp.errors import DataFormatError
-from seqnlp.fileio import COMPRESSION_ERRORS, PathLike, iter_lines, open_binary
-
-_BLOCK_BYTES = 1 << 20  # read_word_stream reads 1 MiB at a time
+from seqnlp.fileio import PathLike, iter_lines, iter_text_blocks
 
 
 def read_lm_lines(path: PathLike, eos: str | None = "<eos>") -> Iterator[list[str]]:
@@ -42,7 +40,8 @@ def read_lm_lines(path: PathLike, eos: str | None = "<eos>") -> Iterator[list[st
 def read_word_stream(path: PathLike, chunk_words: int = 10_000) -> Iterator[list[str]]:
     """Yield the words of a text8-style file in lists of `chunk_words` words.
 
-    The file is read in 1 MiB byte blocks through an incremental UTF-8 decoder, so memory
+    The file is read in 1 MiB byte blocks through an incremental UTF-8 decoder
+    (`seqnlp.fileio.iter_text_blocks`, shared with word2vec's corpus reader), so memory
     stays bounded by one block plus one chunk. Words are separated by whitespace
     (newlines included); a word cut by a block boundary is carried over whole, never split.
     Every list holds exactly `chunk_words` words except the last, which holds the tail.
@@ -63,9 +62,9 @@ def read_word_stream(path: PathLike, chunk_words: int = 10_000) -> Iterator[list
         raise ValueError(f"chunk_words must be positive, got {chunk_words}")
     pending: list[str] = []
     any_words = False
-    for words in _iter_block_words(path):
-        any_words = True
-        pending.extend(words)
+    for piece in iter_text_blocks(path):
+        pending.extend(piece.split())
+        any_words = any_words or bool(pending)
         start = 0
         while len(pending) - start >= chunk_words:
             yield pending[start : start + chunk_words]
@@ -75,54 +74,6 @@ def read_word_stream(path: PathLike, chunk_words: int = 10_000) -> Iterator[list
         yield pending
     if not any_words:
         raise DataFormatError(path, None, "file has no words")
-
-
-def _iter_block_words(path: PathLike) -> Iterator[list[str]]:
-    """Yield the complete words of each byte block; a word cut by the block end waits."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0  # bytes of the (decompressed) stream read before the current block
-    newlines = 0  # b"\n" seen before the current block, for the line in error messages
-    carry = ""  # the unfinished word at the end of the previous block
-    with open_binary(path) as stream:
-        while True:
-            block = _read_block(stream, path, newlines + 1)
-            text = _decode_block(decoder, block, offset, newlines, path)
-            offset += len(block)
-            newlines += block.count(b"\n")
-            text = carry + text
-            words = text.split()
-            if block and words and not text[-1].isspace():
-                carry = words.pop()  # may continue in the next block
-            else:
-                carry = ""
-            if words:
-                yield words
-            if not block:
-                return
-
-
-def _read_block(stream: BinaryIO, path: PathLike, line: int) -> bytes:
-    try:
-        return stream.read(_BLOCK_BYTES)
-    except COMPRESSION_ERRORS as exc:
-        raise DataFormatError(
-            path, line, f"compressed data is truncated or corrupt ({exc})"
-        ) from None
-
-
-def _decode_block(
-    decoder: codecs.IncrementalDecoder, block: bytes, offset: int, newlines: int, path: PathLike
-) -> str:
-    """Decode one block (an empty block ends the stream); report a bad byte's offset and line."""
-    buffered = decoder.getstate()[0]  # bytes of a character cut by the previous block
-    try:
-        return decoder.decode(block, final=not block)
-    except UnicodeDecodeError as exc:
-        # exc.start counts from the start of buffered + block; a cut character holds no b"\n".
-        start = offset - len(buffered) + exc.start  # offset in the whole stream
-        line = newlines + block[: max(0, exc.start - len(buffered))].count(b"\n") + 1
-        what = "truncated UTF-8 sequence at end of file" if not block else "invalid UTF-8"
-        raise DataFormatError(path, line, f"{what} at byte offset {start}") from None
 
 
 class LabeledText(NamedTuple):

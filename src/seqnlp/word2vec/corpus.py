@@ -1,7 +1,8 @@
 """Sentence streams for word2vec: a corpus file or a restartable iterable of token lists,
 turned into chunks of int32 word indices that the kernels train on.
 
-Nothing here holds a whole corpus: a file is read in 1 MiB blocks (a text8-style single
+Nothing here holds a whole corpus: a file is read in 1 MiB blocks by the reader that
+`seqnlp.text` uses too (`seqnlp.fileio.iter_text_blocks`; a text8-style single
 line is cut into sentences of `max_sentence_length` words, none dropped), and sentences
 are encoded into chunks of about `chunk_words` words, which can be spilled to a disk
 cache so that later epochs skip the text entirely.
@@ -9,38 +10,36 @@ cache so that later epochs skip the text entirely.
 
 from __future__ import annotations
 
-import codecs
-import gzip
-import lzma
+import errno
 import os
 import tempfile
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
-from typing import BinaryIO
 
 import numpy as np
 
-from seqnlp.errors import DataFormatError, SeqnlpError
-from seqnlp.fileio import PathLike, open_binary
-
-_BLOCK_BYTES = 1 << 20
-# What a truncated or corrupt .xz/.gz stream raises while it is being read.
-_COMPRESSION_ERRORS = (EOFError, lzma.LZMAError, gzip.BadGzipFile, zlib.error)
+from seqnlp.errors import DataFormatError, FileAccessError, SeqnlpError
+from seqnlp.fileio import PathLike, iter_text_blocks
 
 
 class LineSentences:
     """The sentences of a UTF-8 text file, one per line, split on whitespace.
 
     Restartable: each iteration reads the file again, in 1 MiB blocks (`.xz`/`.gz`
-    transparent), so memory stays bounded however long a line is. A line longer than
-    `max_sentence_length` words is yielded as consecutive pieces of that many words (the
-    last piece holds the rest); blank lines yield nothing.
+    transparent, a byte-order mark dropped; `seqnlp.fileio.iter_text_blocks`), so memory
+    stays bounded however long a line is. A line longer than `max_sentence_length` words
+    is yielded as consecutive pieces of that many words (the last piece holds the rest);
+    blank lines yield nothing.
 
     Args:
         path: the corpus file.
         max_sentence_length: the most words per yielded sentence.
+
+    Raises:
+        FileAccessError: (at construction) no such file, or a directory.
+        DataFormatError: (while iterating) invalid UTF-8 or a corrupt archive, naming the
+            line; a file without any word.
     """
 
     def __init__(self, path: PathLike, max_sentence_length: int = 10_000) -> None:
@@ -48,70 +47,43 @@ class LineSentences:
             raise ValueError(f"max_sentence_length must be positive, got {max_sentence_length}")
         self.path = os.fspath(path)
         self.max_sentence_length = max_sentence_length
-        if not os.path.isfile(self.path):
-            raise DataFormatError(self.path, None, "no such file")
+        if os.path.isdir(self.path):
+            raise FileAccessError(self.path, "is a directory, not a corpus file", errno.EISDIR)
+        if not os.path.exists(self.path):
+            raise FileAccessError(self.path, "no such file", errno.ENOENT)
 
     def __iter__(self) -> Iterator[list[str]]:
         limit = self.max_sentence_length
         pending: list[str] = []  # words of the line being read, not yet yielded
-        for words, line_ends in _iter_block_lines(self.path):
-            pending.extend(words)
-            if line_ends or len(pending) >= limit:
-                cut = len(pending) if line_ends else len(pending) - len(pending) % limit
-                for start in range(0, cut, limit):
-                    yield pending[start:min(start + limit, cut)]
-                del pending[:cut]
+        empty = True
+        for piece in iter_text_blocks(self.path):
+            *lines, last = piece.split("\n")  # `last` may continue in the next piece
+            for line in lines:
+                words = line.split()
+                if pending:
+                    words, pending = pending + words, []
+                if words:
+                    empty = False
+                    yield from _cut(words, limit) if len(words) > limit else (words,)
+            pending.extend(last.split())
+            if len(pending) >= limit:  # a long line streams: hand over its full pieces
+                empty = False
+                full = len(pending) - len(pending) % limit
+                yield from _cut(pending[:full], limit)
+                del pending[:full]
         if pending:
             yield pending
+        elif empty:
+            raise DataFormatError(self.path, None, "file has no words")
 
     def __repr__(self) -> str:
         return f"LineSentences({self.path!r}, max_sentence_length={self.max_sentence_length})"
 
 
-def _iter_block_lines(path: str) -> Iterator[tuple[list[str], bool]]:
-    """Yield `(words, line_ends)` pieces of the file's lines, block by block.
-
-    `line_ends` says that the words finish a line. The unfinished line at the end of a
-    block hands over its complete words at once (so a single huge line streams); a word
-    cut by the block boundary is carried into the next block whole.
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    carry = ""
-    lines_before = 0
-    with open_binary(path) as stream:
-        while True:
-            block = _read_block(stream, path, lines_before + 1)
-            text = carry + _decode(decoder, block, path, lines_before)
-            if not block:  # end of file: what is left is the last, unterminated line
-                yield text.split(), True
-                return
-            lines_before += block.count(b"\n")
-            lines = text.split("\n")
-            last = lines.pop()
-            for line in lines:
-                yield line.split(), True
-            words = last.split()
-            carry = words.pop() if words and not last[-1].isspace() else ""
-            if words:
-                yield words, False
-
-
-def _read_block(stream: BinaryIO, path: str, line: int) -> bytes:
-    try:
-        return stream.read(_BLOCK_BYTES)
-    except _COMPRESSION_ERRORS as exc:
-        raise DataFormatError(
-            path, line, f"compressed data is truncated or corrupt ({exc})"
-        ) from None
-
-
-def _decode(decoder: codecs.IncrementalDecoder, block: bytes, path: str, lines_before: int) -> str:
-    """Decode one block (an empty block ends the stream); name the line of a bad byte."""
-    try:
-        return decoder.decode(block, final=not block)
-    except UnicodeDecodeError as exc:
-        line = lines_before + block[: max(exc.start, 0)].count(b"\n") + 1
-        raise DataFormatError(path, line, "invalid UTF-8") from None
+def _cut(words: list[str], limit: int) -> Iterator[list[str]]:
+    """`words` in consecutive pieces of `limit` words (the last one holds the rest)."""
+    for start in range(0, len(words), limit):
+        yield words[start : start + limit]
 
 
 def as_sentences(corpus: object, max_sentence_length: int = 10_000) -> Iterable[list[str]]:

@@ -1,9 +1,10 @@
 """The word2vec C tool's text and binary vector files (Mikolov et al., 2013), readable and
 writable interchangeably with gensim. (The fast native format is in `word2vec/native.py`.)
 
-Readers never trust a header: a plain file's size bounds the allocation before it is made,
-and every malformed row raises `DataFormatError` with the file and the line (text) or the
-word's 1-based position (binary).
+Readers never trust a header: its counts must be plausible, a plain file's size bounds the
+allocation before it is made, and memory grows only with what is read. Every malformed row,
+and every NaN or infinite value, raises `DataFormatError` with the file and the line (text)
+or the word's 1-based position (binary).
 
     text:    "V E\\n" then V lines "word v1 v2 ... vE\\n"
     binary:  "V E\\n" then V records "word " + E little-endian float32 [+ "\\n", as the C tool]
@@ -11,6 +12,7 @@ word's 1-based position (binary).
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 from collections.abc import Sequence
@@ -19,14 +21,22 @@ from typing import BinaryIO
 import numpy as np
 
 from seqnlp.errors import DataFormatError
-from seqnlp.fileio import PathLike, atomic_write, open_binary
+from seqnlp.fileio import COMPRESSION_ERRORS, PathLike, access_error, atomic_write, open_binary
 
 logger = logging.getLogger(__name__)
 
+# Sane limits on what a header may claim, checked before anything is allocated. Published
+# vectors have E = 50..1024 and V up to a few million (GoogleNews: 3,000,000 x 300).
+MAX_VECTOR_SIZE = 1 << 16
+MAX_WORDS = 1 << 32
+
 _FLOAT32_LE = np.dtype("<f4")
+_BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, which some editors put before the header
 _MAX_HEADER_BYTES = 256  # "V E\n" is a few dozen bytes; more means this is not a header
-_MAX_WORD_BYTES = 1 << 16  # a binary record's word must end (with a space) within this
+_MAX_WORD_BYTES = 1 << 16  # a word (text or binary) must end within this many bytes
+_MAX_VALUE_BYTES = 64  # the longest text value and its spaces ("-1.2345678901234567e-308")
 _SNIFF_BYTES = 4096  # bytes after the header looked at to tell text from binary
+_READ_AHEAD_BYTES = 1 << 16  # binary records are read in blocks of this size
 _TEXT_BLOCK_ROWS = 8192  # text rows parsed per NumPy conversion
 
 Parsed = tuple[np.ndarray, list[str]]  # vectors (V, E) float32, index_to_key
@@ -89,6 +99,12 @@ def read_word2vec(
 ) -> Parsed:
     """Read a word2vec C-format file, text or binary (`.gz`/`.xz` decompressed on the fly).
 
+    The header is checked against sane limits (`MAX_WORDS`, `MAX_VECTOR_SIZE`) and, for a
+    plain file, against the file's size, before anything is allocated; after that, memory
+    grows only with the rows actually read, so a compressed file that lies about its size
+    fails at its end, in time proportional to its real content. A byte-order mark before
+    the header is skipped.
+
     Args:
         path: the file.
         binary: True or False to force the format; None detects it from the first record.
@@ -103,44 +119,98 @@ def read_word2vec(
         copies are dropped with a warning.
 
     Raises:
-        DataFormatError: a bad header, a truncated file, a row with the wrong number of
-            values, a value that is not a number, or undecodable bytes.
+        DataFormatError: a bad or implausible header, a truncated file, a row with the
+            wrong number of values, a value that is not a number, a value that is NaN or
+            infinite (or beyond float32's range), or undecodable bytes.
+        FileAccessError: no such file, a directory, permission denied.
     """
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
+    try:
+        codecs.lookup_error(unicode_errors)
+    except LookupError:
+        raise ValueError(f"unknown unicode_errors handler {unicode_errors!r}") from None
     with open_binary(path) as stream:
-        rows, size = _read_header(stream, path)
-        wanted = rows if limit is None else min(rows, limit)
-        header_bytes = stream.tell()
-        remaining = _plain_file_size(path) - header_bytes if _is_plain(path) else None
-        sniff = _peek(stream, _SNIFF_BYTES)
-        if binary is None:
-            binary = not _looks_like_text(sniff, size)
-        record_bytes = 4 * size + 1 if binary else 2 * size + 1
-        if remaining is not None and wanted * record_bytes > remaining:
+        try:
+            vectors, keys, binary = _read_stream(stream, path, binary, limit, unicode_errors)
+        except COMPRESSION_ERRORS as exc:
             raise DataFormatError(
-                path, 1, f"header declares {rows} words of {size} dimensions, which needs "
-                f"at least {wanted * record_bytes} bytes, but only {remaining} bytes follow"
-            )
-        reader = _read_binary_rows if binary else _read_text_rows
-        vectors, keys = reader(stream, path, wanted, size, unicode_errors)
+                path, None, f"compressed data is truncated or corrupt ({exc})"
+            ) from None
+        except OSError as exc:
+            raise access_error(path, exc, "cannot read") from None
+    bad = first_non_finite_row(vectors)
+    if bad is not None:
+        where = (None, f"word {bad + 1} ({keys[bad]!r})") if binary else (bad + 2, repr(keys[bad]))
+        raise DataFormatError(
+            path, where[0], f"the vector of {where[1]} holds NaN or infinity (a value that is "
+            "not a finite float32)"
+        )
     return _drop_duplicates(vectors, keys, path)
+
+
+def first_non_finite_row(vectors: np.ndarray, rows_per_check: int = 1 << 14) -> int | None:
+    """The index of the first row of `vectors` (V, E) holding NaN or +-inf, or None.
+
+    Checked a slice of rows at a time, so the temporary mask stays small.
+    """
+    for start in range(0, len(vectors), rows_per_check):
+        finite = np.isfinite(vectors[start : start + rows_per_check]).all(axis=1)
+        if not finite.all():
+            return start + int(np.argmin(finite))
+    return None
+
+
+def _read_stream(
+    stream: BinaryIO, path: PathLike, binary: bool | None, limit: int | None,
+    unicode_errors: str,
+) -> tuple[np.ndarray, list[str], bool]:
+    """The rows of an open file, and whether they were read as binary records."""
+    rows, size = _read_header(stream, path)
+    wanted = rows if limit is None else min(rows, limit)
+    header_bytes = stream.tell()
+    remaining = _plain_file_size(path) - header_bytes if _is_plain(path) else None
+    sniff = _peek(stream, _SNIFF_BYTES)
+    if binary is None:
+        binary = not _looks_like_text(sniff, size)
+    record_bytes = 4 * size + 1 if binary else 2 * size + 1
+    if remaining is not None and wanted * record_bytes > remaining:
+        raise DataFormatError(
+            path, 1, f"header declares {rows} words of {size} dimensions, which needs "
+            f"at least {wanted * record_bytes} bytes, but only {remaining} bytes follow"
+        )
+    reader = _read_binary_rows if binary else _read_text_rows
+    vectors, keys = reader(stream, path, wanted, size, unicode_errors)
+    return vectors, keys, binary
 
 
 def _read_header(stream: BinaryIO, path: PathLike) -> tuple[int, int]:
     raw = stream.readline(_MAX_HEADER_BYTES)
     if not raw:
         raise DataFormatError(path, None, "file is empty")
+    if raw.startswith(_BOM) and not raw.endswith(b"\n"):
+        raw = raw[len(_BOM):] + stream.readline(_MAX_HEADER_BYTES)
+    raw = raw.removeprefix(_BOM)
     if not raw.endswith(b"\n"):
         raise DataFormatError(path, 1, "header line 'V E' is missing or too long")
     fields = raw.decode("ascii", errors="replace").split()
-    if len(fields) != 2 or not all(f.isdigit() for f in fields):
+    if len(fields) != 2 or not all(f.isascii() and f.isdigit() for f in fields):
         raise DataFormatError(
             path, 1, f"header must be two non-negative integers 'V E', got {raw[:80]!r}"
         )
     rows, size = int(fields[0]), int(fields[1])
     if size < 1:
         raise DataFormatError(path, 1, f"vector size must be >= 1, got {size}")
+    if size > MAX_VECTOR_SIZE:
+        raise DataFormatError(
+            path, 1, f"vector size {size:,} is more than {MAX_VECTOR_SIZE:,}: "
+            "this header is damaged, or the file is not word vectors"
+        )
+    if rows > MAX_WORDS:
+        raise DataFormatError(
+            path, 1, f"{rows:,} words is more than {MAX_WORDS:,}: "
+            "this header is damaged, or the file is not word vectors"
+        )
     return rows, size
 
 
@@ -194,16 +264,22 @@ def _is_float(text: str) -> bool:
 
 def _read_text_rows(
     stream: BinaryIO, path: PathLike, wanted: int, size: int, unicode_errors: str
-) -> Parsed:
+) -> tuple[np.ndarray, list[str]]:
     keys: list[str] = []
     blocks: list[np.ndarray] = []
     pending: list[str] = []  # the value strings of up to _TEXT_BLOCK_ROWS rows
     first_line = 2  # the header is line 1
+    longest = _MAX_WORD_BYTES + size * _MAX_VALUE_BYTES  # no honest row is longer
     for lineno in range(2, wanted + 2):
-        raw = stream.readline()
+        raw = stream.readline(longest + 1)
         if not raw:
             raise DataFormatError(
                 path, lineno, f"file ends after {len(keys)} words; the header declares {wanted}"
+            )
+        if len(raw) > longest:
+            raise DataFormatError(
+                path, lineno, f"row is longer than {longest:,} bytes, more than a word and "
+                f"{size} numbers can take"
             )
         word, values = _split_text_row(raw, path, lineno, size, unicode_errors)
         keys.append(word)
@@ -239,20 +315,24 @@ def _split_text_row(
 
 
 def _text_block(values: list[str], size: int, path: PathLike, first_line: int) -> np.ndarray:
+    """Parse the values of consecutive rows; a value too large for float32 becomes inf
+    (refused afterwards with the other non-finite values)."""
     try:
-        return np.array(values, dtype=np.float64).astype(np.float32).reshape(-1, size)
-    except ValueError:
+        as_float64 = np.array(values, dtype=np.float64)
+    except (ValueError, OverflowError):
         for position, value in enumerate(values):
             if not _is_float(value):
                 raise DataFormatError(
                     path, first_line + position // size, f"value {value!r} is not a number"
                 ) from None
         raise
+    with np.errstate(over="ignore", invalid="ignore"):
+        return as_float64.astype(np.float32).reshape(-1, size)
 
 
 def _read_binary_rows(
     stream: BinaryIO, path: PathLike, wanted: int, size: int, unicode_errors: str
-) -> Parsed:
+) -> tuple[np.ndarray, list[str]]:
     record = _BinaryRecords(stream, path)
     keys: list[str] = []
     vectors = _GrowingRows(wanted, size)
@@ -273,46 +353,58 @@ def _read_binary_rows(
 
 
 class _BinaryRecords:
-    """Reads `word ` and float32 blocks from a stream, naming the record on truncation."""
+    """Reads `word ` and float32 blocks from a stream, naming the record on truncation.
+
+    Bytes are read ahead into a buffer consumed from a moving position, so each byte is
+    copied a bounded number of times (a buffer re-sliced per word, or grown by `+=`, would
+    copy quadratically).
+    """
 
     def __init__(self, stream: BinaryIO, path: PathLike) -> None:
         self._stream = stream
         self._path = path
         self._buffer = b""
+        self._pos = 0  # the first unread byte of _buffer
+
+    def _fill(self) -> bool:
+        """Append one read-ahead block to the unread bytes; False at the end of the file."""
+        more = self._stream.read(_READ_AHEAD_BYTES)
+        if not more:
+            return False
+        self._buffer = self._buffer[self._pos :] + more
+        self._pos = 0
+        return True
 
     def read_word(self, index: int) -> bytes:
+        searched = self._pos  # the unread bytes before this hold no space
         while True:
-            space = self._buffer.find(b" ")
+            space = self._buffer.find(b" ", searched)
             if space >= 0:
-                word, self._buffer = self._buffer[:space], self._buffer[space + 1 :]
+                word = self._buffer[self._pos : space]
+                self._pos = space + 1
                 return word
-            if len(self._buffer) > _MAX_WORD_BYTES:
+            if len(self._buffer) - self._pos > _MAX_WORD_BYTES:
                 raise DataFormatError(
                     self._path, None,
                     f"word {index}: no space within {_MAX_WORD_BYTES} bytes (not a binary record)",
                 )
-            more = self._stream.read(_SNIFF_BYTES * 16)
-            if not more:
+            searched = len(self._buffer) - self._pos
+            if not self._fill():
                 raise DataFormatError(
                     self._path, None, f"word {index}: file ends before the word does "
                     f"(only {index - 1} complete words)"
                 )
-            self._buffer += more
 
     def read_vector(self, index: int, size: int) -> np.ndarray:
-        need = 4 * size
-        data = self._buffer[:need]
-        self._buffer = self._buffer[need:]
-        while len(data) < need:  # in bounded reads: a lying size must not allocate up front
-            more = self._stream.read(min(need - len(data), 1 << 20))
-            if not more:
-                break
-            data += more
-        if len(data) < need:
-            raise DataFormatError(
-                self._path, None, f"word {index}: file ends inside its vector "
-                f"({len(data)} of {need} bytes)"
-            )
+        need = 4 * size  # at most 4 * MAX_VECTOR_SIZE bytes: the header was checked
+        while len(self._buffer) - self._pos < need:
+            if not self._fill():
+                raise DataFormatError(
+                    self._path, None, f"word {index}: file ends inside its vector "
+                    f"({len(self._buffer) - self._pos} of {need} bytes)"
+                )
+        data = self._buffer[self._pos : self._pos + need]
+        self._pos += need
         return np.frombuffer(data, dtype=_FLOAT32_LE)
 
 

@@ -12,11 +12,13 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from seqnlp.errors import DataFormatError
-from seqnlp.fileio import PathLike, atomic_write
+from seqnlp.fileio import PathLike, access_error, atomic_write
+from seqnlp.word2vec.formats import MAX_VECTOR_SIZE, first_non_finite_row
 
 NATIVE_FORMAT = "seqnlp.keyedvectors"
 NATIVE_FORMAT_VERSION = 1
@@ -24,10 +26,12 @@ _VOCAB_FILE = "vocab.json"
 _VECTORS_FILE = "vectors.npy"
 
 
-
 def is_native(path: PathLike) -> bool:
-    """Whether `path` is a directory written by `save_native`."""
-    return Path(path, _VOCAB_FILE).is_file()
+    """Whether `path` is a directory written by `save_native` (False when it cannot be told)."""
+    try:
+        return Path(path, _VOCAB_FILE).is_file()
+    except OSError:  # e.g. a directory without search permission
+        return False
 
 
 def save_native(
@@ -89,6 +93,12 @@ def load_native(
 ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """Load a directory written by `save_native`.
 
+    Nothing in the directory is trusted: `vocab.json` must hold unique string keys and
+    non-negative integer counts, one per key, and the `.npy` header must describe a
+    (V, E) float32 array that fills the file exactly, before the array is read. Without
+    `mmap`, a row holding NaN or infinity is refused too (a memory map is not scanned, so
+    that it stays instant).
+
     Args:
         path: the directory.
         mmap: map `vectors.npy` read-only instead of reading it (instant for any size).
@@ -97,27 +107,69 @@ def load_native(
         `(vectors (V, E) float32, index_to_key, counts (V,) int64 or None)`.
 
     Raises:
-        DataFormatError: missing files, an unknown format version, or inconsistent shapes.
+        DataFormatError: missing files, an unknown format version, bad keys or counts,
+            inconsistent shapes, or non-finite values.
+        FileAccessError: a file cannot be read.
     """
     folder = Path(path)
+    meta_path = folder / _VOCAB_FILE
     meta = _read_meta(folder)
-    keys = meta.get("index_to_key")
-    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-        raise DataFormatError(folder / _VOCAB_FILE, None, "index_to_key must be a list of strings")
-    vectors = _read_vectors_npy(folder / _VECTORS_FILE, mmap)
-    if vectors.shape != (len(keys), meta.get("vector_size")):
+    keys = _check_keys(meta.get("index_to_key"), meta_path)
+    size = meta.get("vector_size")
+    if not _is_int(size) or not 1 <= size <= MAX_VECTOR_SIZE:
         raise DataFormatError(
-            folder / _VECTORS_FILE, None, f"shape {vectors.shape} does not match "
-            f"{len(keys)} keys of size {meta.get('vector_size')}"
+            meta_path, None, f"vector_size must be an integer in [1, {MAX_VECTOR_SIZE:,}], "
+            f"got {_short(size)}"
         )
-    counts = meta.get("counts")
-    if counts is not None:
-        if len(counts) != len(keys):
+    counts = _check_counts(meta.get("counts"), len(keys), meta_path)
+    vectors = _read_vectors_npy(folder / _VECTORS_FILE, (len(keys), size), mmap)
+    if not mmap:
+        bad = first_non_finite_row(vectors)
+        if bad is not None:
             raise DataFormatError(
-                folder / _VOCAB_FILE, None, "counts and index_to_key differ in length"
+                folder / _VECTORS_FILE, None, f"row {bad} (the vector of {keys[bad]!r}) "
+                "holds NaN or infinity"
             )
-        counts = np.asarray(counts, dtype=np.int64)
     return vectors, keys, counts
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _short(value: object) -> str:
+    """A JSON value for an error message, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_keys(keys: object, meta_path: Path) -> list[str]:
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise DataFormatError(meta_path, None, "index_to_key must be a list of strings")
+    if len(set(keys)) != len(keys):
+        seen: set[str] = set()
+        for key in keys:
+            if key in seen:
+                raise DataFormatError(meta_path, None, f"index_to_key holds {key!r} twice")
+            seen.add(key)
+    return keys
+
+
+def _check_counts(counts: object, num_keys: int, meta_path: Path) -> np.ndarray | None:
+    if counts is None:
+        return None
+    if not isinstance(counts, list) or not all(
+        _is_int(c) and 0 <= c < 2**63 for c in counts
+    ):
+        raise DataFormatError(
+            meta_path, None, "counts must be null or a list of non-negative integers "
+            "below 2**63"
+        )
+    if len(counts) != num_keys:
+        raise DataFormatError(
+            meta_path, None, f"counts has {len(counts)} entries but index_to_key has {num_keys}"
+        )
+    return np.asarray(counts, dtype=np.int64)
 
 
 def _read_meta(folder: Path) -> dict:
@@ -125,29 +177,71 @@ def _read_meta(folder: Path) -> dict:
     if not meta_path.is_file():
         raise DataFormatError(folder, None, f"not a seqnlp vectors directory (no {_VOCAB_FILE})")
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = json.loads(meta_path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise access_error(meta_path, exc, "cannot read") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataFormatError(meta_path, None, f"invalid JSON ({exc})") from None
+    except RecursionError:
+        raise DataFormatError(meta_path, None, "invalid JSON (nested too deeply)") from None
     if not isinstance(meta, dict) or meta.get("format") != NATIVE_FORMAT:
         raise DataFormatError(meta_path, None, f"format is not {NATIVE_FORMAT!r}")
     if meta.get("format_version") != NATIVE_FORMAT_VERSION:
         raise DataFormatError(
-            meta_path, None, f"format_version {meta.get('format_version')!r} is not supported "
-            f"(this seqnlp reads version {NATIVE_FORMAT_VERSION})"
+            meta_path, None, f"format_version {_short(meta.get('format_version'))} is not "
+            f"supported (this seqnlp reads version {NATIVE_FORMAT_VERSION})"
         )
     return meta
 
 
-def _read_vectors_npy(path: Path, mmap: bool) -> np.ndarray:
+def _read_vectors_npy(path: Path, shape: tuple[int, int], mmap: bool) -> np.ndarray:
+    """Check the .npy header against `shape`, float32 and the file size; then load."""
     if not path.is_file():
         raise DataFormatError(path, None, "missing vectors file")
     try:
-        vectors = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataFormatError(path, None, f"not a readable .npy array ({exc})") from None
-    if vectors.ndim != 2 or vectors.dtype != np.float32:
+        with open(path, "rb") as stream:
+            header_shape, fortran, dtype = _read_npy_header(stream, path)
+            data_start = stream.tell()
+        file_size = os.stat(path).st_size
+    except OSError as exc:
+        raise access_error(path, exc, "cannot read") from None
+    if dtype != np.dtype("<f4") or len(header_shape) != 2:
         raise DataFormatError(
-            path, None, f"expected a 2-D float32 array, got {vectors.dtype} {vectors.shape}"
+            path, None, f"expected a 2-D float32 array, got {dtype} {header_shape}"
         )
-    return vectors
+    if header_shape != shape:
+        raise DataFormatError(
+            path, None, f"shape {header_shape} does not match {shape[0]} keys of size {shape[1]}"
+        )
+    if data_start + 4 * shape[0] * shape[1] != file_size:
+        raise DataFormatError(
+            path, None, f"the header describes {4 * shape[0] * shape[1]:,} bytes of data, "
+            f"but the file holds {file_size - data_start:,}"
+        )
+    if shape[0] == 0 or fortran:  # nothing to map / an unusual layout: plain read
+        mmap = False
+    try:
+        vectors = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except OSError as exc:
+        raise access_error(path, exc, "cannot read") from None
+    except (ValueError, EOFError) as exc:
+        raise DataFormatError(path, None, f"not a readable .npy array ({_first_line(exc)})") from None
+    return np.ascontiguousarray(vectors) if fortran else vectors
 
+
+def _read_npy_header(stream: BinaryIO, path: Path) -> tuple[tuple[int, ...], bool, np.dtype]:
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            return np.lib.format.read_array_header_1_0(stream)
+        if version == (2, 0):
+            return np.lib.format.read_array_header_2_0(stream)
+    except (ValueError, EOFError, SyntaxError, TypeError) as exc:
+        raise DataFormatError(path, None, f"not a readable .npy file ({_first_line(exc)})") from None
+    raise DataFormatError(path, None, f"unsupported .npy format version {version}")
+
+
+def _first_line(exc: BaseException) -> str:
+    """numpy's messages can run over several lines; an error is reported on one."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
