@@ -53,8 +53,9 @@ from torch import nn
 
 from seqnlp.models.language_model import LanguageModelConfig, RNNLanguageModel
 from seqnlp.tasks.language_modeling import (
-    LMBatching, LMCorpus, evaluate_perplexity, lm_batches, load_lm_corpus, perplexity,
+    LanguageModelTask, LMBatching, LMCorpus, lm_batches, load_lm_corpus, perplexity,
 )
+from seqnlp.tasks.pipeline import train_task
 from seqnlp.training import Trainer, TrainerConfig, seed_everything
 
 REPO = Path(__file__).resolve().parents[1]
@@ -162,17 +163,24 @@ class EpochReporter:
         self.printed = len(trainer.history)
 
 
+class TimedTask(LanguageModelTask):
+    """The language-model task whose training windows are timed (`TimedEpochs`)."""
+
+    def train_batches(self, vocabs: Any, config: Any, seed: int) -> TimedEpochs:
+        self.timed = TimedEpochs(super().train_batches(vocabs, config, seed))
+        return self.timed
+
+
 def train_and_measure(setup: Setup, corpus: LMCorpus, quick: bool) -> dict[str, Any]:
-    """Train one setup, then measure validation and test perplexity and speed."""
+    """Train one setup through the shared pipeline, then measure validation and test
+    perplexity and speed."""
     trainer_options = dict(setup.trainer, epochs=2 if quick else setup.trainer["epochs"])
     config = TrainerConfig(**trainer_options, metric="ppl", device="cpu", progress=False, seed=0)
     batching = setup.batching
-    seed_everything(config.seed)
-    model = RNNLanguageModel(LanguageModelConfig(vocab_size=len(corpus.vocab), **setup.model))
-    train = TimedEpochs(lm_batches(corpus.train, batching.batch_size, batching.bptt))
-    valid = lm_batches(corpus.valid, batching.eval_batch_size, batching.bptt)(0)
+    task = TimedTask(corpus, batching)
     start = time.perf_counter()
-    fit = Trainer(model, config).fit(train, valid, evaluate_perplexity, on_step=EpochReporter())
+    trained = train_task(task, setup.model, config, on_step=EpochReporter())
+    model, fit, train = trained.model, trained.fit, task.timed
     train_wall = time.perf_counter() - start
     numbers = {}
     for rows in (batching.eval_batch_size, 1):
