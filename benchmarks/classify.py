@@ -608,13 +608,21 @@ def main(argv: list[str] | None = None) -> None:
                         help="results folder (default: benchmarks/results; --quick: the cache)")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite classify.md from classify.json")
+    parser.add_argument("--vectors", action="store_true",
+                        help="only write the word2vec vectors of (b) and (c) into the cache "
+                             "and print their paths (for the commands of configs/classify)")
     args = parser.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else argv
-    if not args.part and not args.render:
-        parser.error("give --part (or --render)")
+    if not args.part and not args.render and not args.vectors:
+        parser.error("give --part (or --render, or --vectors)")
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.vectors:
+        _, info = imdb_vectors(args.quick, "train")
+        suffix = "-quick" if args.quick else ""
+        print(f"{CACHE / f'imdb-train-w2v{suffix}.txt'}: {info['corpus']}")
+        return
     out = args.out or (CACHE / "results" if args.quick else RESULTS)
     path = out / "classify.json"
     report = json.loads(path.read_text()) if path.exists() else {"parts": {}}

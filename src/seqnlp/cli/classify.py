@@ -68,8 +68,8 @@ OPTIONS = [
            section="data"),
     Option("train_limit", 0, "Train on a random sample of N training texts, drawn with --seed "
            "(0: all).", section="data", low=0),
-    Option("max_vocab", 20_000, "Most vocabulary entries, <pad> and <unk> included.",
-           section="data", aliases=("--vocab-size",), low=3),
+    Option("max_vocab", 20_000, "Most vocabulary entries, <pad> and <unk> included (0: all).",
+           section="data", aliases=("--vocab-size",), low=0),
     Option("min_count", 1, "Drop training words seen fewer times.", section="data", low=1),
     Option("embeddings", None, "Word vectors in word2vec text or binary format.",
            section="data", type=Path),
@@ -124,7 +124,7 @@ def train(run: Resolved) -> None:
     dataset = _limit(dataset, run["train_limit"], run["seed"])
     echo(f"data: {dataset.name}: {len(dataset.train):,} train, {len(dataset.dev):,} dev, "
          f"{len(dataset.test):,} test, {dataset.num_classes} classes")
-    result = train_classifier(dataset, model_options, trainer, max_vocab=run["max_vocab"],
+    result = train_classifier(dataset, model_options, trainer, max_vocab=_max_vocab(run["max_vocab"]),
                               min_count=run["min_count"], batch_size=run["batch_size"],
                               vectors=vectors, resume=run["resume"], on_start=_print_start)
     _print_training(result)
@@ -137,6 +137,13 @@ def train(run: Resolved) -> None:
 
         save_trained(run["output"], ClassificationTask(dataset), result, extra)
     echo(f"trained in {result.seconds:.1f} s; model saved to {run['output']}")
+
+
+def _max_vocab(value: int) -> int | None:
+    """--max-vocab: 0 keeps every word; otherwise at least the two specials and one word."""
+    if value and value < 3:
+        raise SeqnlpError(f"--max-vocab must be 0 (all) or at least 3, got {value}")
+    return value or None
 
 
 def _limit(dataset: Any, limit: int, seed: int) -> Any:

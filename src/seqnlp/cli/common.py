@@ -69,6 +69,12 @@ class Option:
         return self.flags[0] if self.flags else "--" + self.name.replace("_", "-")
 
 
+# --schedule's choices -> TrainerConfig.schedule ("zaremba" is the name `lm train` used first).
+SCHEDULES = {"constant": "constant", "exponential": "exponential", "zaremba": "exponential",
+             "plateau": "plateau"}
+SCHEDULE_CHOICES = tuple(SCHEDULES)
+
+
 def trainer_options(**defaults: Any) -> list[Option]:
     """The Trainer's options, one declaration for every `train` command.
 
@@ -92,6 +98,13 @@ def trainer_options(**defaults: Any) -> list[Option]:
                low=0.0),
         Option("patience", 0, "Stop after N evaluations without a better dev score (0: never).",
                low=0),
+        Option("schedule", "constant", "Learning-rate schedule: constant; exponential (the "
+               "base lr for --decay-start epochs, then times --decay each epoch, as Zaremba et "
+               "al. 2014; `zaremba` is the same); plateau (times --decay whenever the dev score "
+               "stops improving).", choices=SCHEDULE_CHOICES),
+        Option("decay_start", 4, "exponential: epochs at the base lr.", low=0),
+        Option("decay", 0.5, "The lr factor per decay (exponential, plateau).", low=0.0,
+               high=1.0),
         Option("seed", 0, "Seeds the initialisation and the batch order.", low=0),
         Option("threads", 0, "CPU threads for torch (0: torch's default).", low=0, high=1024),
         Option("device", "auto", "auto (cuda when available), cpu or cuda.",
@@ -193,9 +206,24 @@ def resolve(ctx: Any, options: Sequence[Option], given: dict[str, Any]) -> Resol
     return Resolved(values, sections, config_path)
 
 
+def resolve_file(options: Sequence[Option], path: str | os.PathLike[str] | None,
+                 **given: Any) -> Resolved:
+    """What a `train` command resolves from a --config file alone (no command line):
+    `given` fills the options without a default, such as `output`.
+
+    Raises:
+        SeqnlpError: as `resolve`.
+    """
+    values = {option.name: option.default for option in options}
+    values.update({alias: None for option in options for alias in _alias_names(option)})
+    return resolve(None, options, {**values, **given, "config": path})
+
+
 def _from_command_line(ctx: Any, name: str) -> bool:
     """Whether the user typed the option (click's ParameterSource; typer vendors click, so
-    the enum is compared by name)."""
+    the enum is compared by name); nothing is typed without a context (`resolve_file`)."""
+    if ctx is None:
+        return False
     return getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
 
 
@@ -245,7 +273,7 @@ def _help(option: Option) -> str:
         text += f" One of: {', '.join(option.choices)}."
     if option.required:
         text += " Required" + ("." if option.section == RUN else
-                               f" (here or in --config's [{option.section}]).")
+                               f" (here or in the {option.section} table of --config).")
     return text
 
 
@@ -266,8 +294,8 @@ def _parameters(options: Sequence[Option]) -> list[inspect.Parameter]:
             hidden = typer.Option(None, alias, hidden=True)
             params.append(inspect.Parameter(key, keyword, default=hidden,
                                             annotation=Optional[option.kind]))  # noqa: UP045
-    config = typer.Option(None, "--config", help="A TOML file with [data], [model] and "
-                          "[trainer] tables; command-line options override it.")
+    config = typer.Option(None, "--config", help="A TOML file with data, model and trainer "
+                          "tables; command-line options override it.")
     params.append(inspect.Parameter("config", keyword, default=config,
                                     annotation=Optional[Path]))  # noqa: UP045
     return params
@@ -383,6 +411,8 @@ def trainer_config(resolved: Resolved, **overrides: Any) -> Any:
         "checkpoint_dir": None if values["checkpoint_dir"] is None else str(values["checkpoint_dir"]),
         "log_path": None if values["log"] is None else str(values["log"]),
         "progress": bool(values["progress"]) and sys.stderr.isatty() and is_main_process(),
+        "schedule": SCHEDULES[values["schedule"]], "constant_epochs": values["decay_start"],
+        "gamma": values["decay"], "plateau_patience": 0,
         **overrides,
     }
     if values["resume"] and options["checkpoint_dir"] is None:

@@ -38,7 +38,6 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 
 DATA_HELP = ("ptb, wikitext-2 (fetched with `seqnlp data get`), a text file (cut 90/5/5 "
              "into train/valid/test) or a folder with train.txt, valid.txt, test.txt.")
-SCHEDULES = ("zaremba", "plateau", "constant")
 LEVELS = ("word", "char")
 
 
@@ -90,14 +89,9 @@ OPTIONS = [
         optimizer="sgd",
         lr=(None, "Learning rate (default: 20 for sgd, 0.001 otherwise)."),
         epochs=13, batch_size=(20, "Parallel streams B (per process under torchrun)."),
-        clip=0.25, patience=(0, "Stop after N epochs without better valid perplexity "
+        clip=0.25, schedule="zaremba", patience=(0, "Stop after N epochs without better valid perplexity "
                              "(0: never)."),
     ),
-    Option("schedule", "zaremba", "Learning-rate schedule: zaremba (constant, then decay each "
-           "epoch), plateau (decay when valid stops improving) or constant.",
-           choices=SCHEDULES),
-    Option("decay_start", 4, "zaremba: epochs at the base lr.", low=0),
-    Option("decay", 0.5, "The lr factor per decay (zaremba, plateau).", low=0.0, high=1.0),
 ]
 
 
@@ -112,9 +106,7 @@ def train(run: Resolved) -> None:
     print_configuration(run, "lm train")
     check_run_paths(run)
     lr = run["lr"] if run["lr"] is not None else (20.0 if run["optimizer"] == "sgd" else 1e-3)
-    schedule = {"zaremba": "exponential", "plateau": "plateau"}.get(run["schedule"], "constant")
-    trainer = trainer_config(run, lr=lr, schedule=schedule, constant_epochs=run["decay_start"],
-                             gamma=run["decay"], plateau_patience=0)
+    trainer = trainer_config(run, lr=lr)
     corpus = load_lm_corpus(run["data"], run["level"], min_count=run["min_count"],
                             max_vocab=run["max_vocab"] or None)
     echo(f"{run['data']} ({run['level']} level): vocabulary {len(corpus.vocab):,}; tokens "
