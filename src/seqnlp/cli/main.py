@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
 
@@ -57,15 +58,82 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `seqnlp` console script and `python -m seqnlp`."""
+    """Entry point of the `seqnlp` console script and `python -m seqnlp`.
+
+    Every error reaches the terminal as one line on stderr starting with `seqnlp: error:`:
+    a `SeqnlpError` (exit 1), a usage error such as an unknown option or a bad value (exit
+    2, with the command whose --help explains it), what the operating system refuses (exit
+    1, naming the file) and memory running out (exit 1). `--debug` re-raises instead.
+    """
+    click = _click_exceptions()
     args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
     try:
-        app(args=args, prog_name="seqnlp", standalone_mode=True)
-    except SeqnlpError as exc:
-        if "--debug" in args:
+        result = app(args=args, prog_name="seqnlp", standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        _fail("interrupted", 130)
+    except click.NoArgsIsHelpError as exc:  # a bare `seqnlp lm`: its help, as before
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        if debug:
             raise
-        typer.echo(f"seqnlp: error: {exc}", err=True)
-        sys.exit(1)
+        _fail(_usage_message(exc), exc.exit_code)
+    except SeqnlpError as exc:
+        if debug:
+            raise
+        _fail(str(exc), 1)
+    except OSError as exc:
+        if debug:
+            raise
+        _fail(_os_message(exc), 1)
+    except MemoryError:
+        if debug:
+            raise
+        _fail("out of memory: the input or the options ask for more memory than this "
+              "machine has", 1)
     except KeyboardInterrupt:
-        typer.echo("seqnlp: interrupted", err=True)
-        sys.exit(130)
+        _fail("interrupted", 130)
+    # as click's standalone mode: always a SystemExit, with a command's own status if any
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+def _click_exceptions() -> Any:
+    """click's exceptions module: vendored inside typer since 0.20, click itself before."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
+def _fail(message: str, code: int) -> None:
+    """Print `seqnlp: error: MESSAGE` as one line (control characters escaped) and exit."""
+    typer.echo(f"seqnlp: error: {one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: line breaks become "; " and other control characters are
+    escaped, so that nothing read from a file or stdin can drive the terminal."""
+    parts = [part.strip() for part in str(text).splitlines() if part.strip()]
+    joined = "; ".join(parts)
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in joined)
+
+
+def _usage_message(exc: Any) -> str:
+    message = exc.format_message()
+    context = getattr(exc, "ctx", None)
+    if context is not None:
+        return f"{message} (see `{context.command_path} --help`)"
+    return message
+
+
+def _os_message(exc: OSError) -> str:
+    from seqnlp.fileio import os_error_reason
+
+    reason = os_error_reason(exc)
+    name = exc.filename if exc.filename is not None else None
+    return f"{name}: {reason}" if name is not None else reason
