@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 import typing
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,11 @@ def read_artifact(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not Path(name).is_file():
         raise ArtifactError(f"{name}: no such model file")
     try:
-        payload = torch.load(name, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickles: we refuse them
+            warnings.simplefilter("ignore")
+            payload = torch.load(name, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for damaged or foreign files
-        raise ArtifactError(f"{name}: not a readable seqnlp model ({_first_line(exc)})") from None
+        raise ArtifactError(f"{name}: not a readable seqnlp model: {_load_failure(exc)}") from None
     if not isinstance(payload, dict) or "format_version" not in payload:
         raise ArtifactError(f"{name}: not a seqnlp model file")
     version = payload["format_version"]
@@ -140,6 +143,25 @@ def config_from_dict(config_class: type, data: dict[str, Any], where: str) -> An
         return config_class(**values)
     except (TypeError, ValueError) as exc:
         raise ArtifactError(f"{where}: bad {config_class.__name__} ({_first_line(exc)})") from None
+
+
+def _load_failure(exc: BaseException) -> str:
+    """Why torch.load failed, in a few words of our own (torch's own messages run over
+    many lines, and after a refused pickle they suggest `weights_only=False`, which a
+    file from an unknown source must never get)."""
+    text = str(exc)
+    if "central directory" in text or "zip archive" in text or isinstance(exc, EOFError):
+        return "the file is truncated or is not a PyTorch file"
+    if type(exc).__name__ == "UnpicklingError" or "Weights only load failed" in text:
+        return ("it holds objects that a model file never contains (refused without running "
+                "them), or it is not a PyTorch file")
+    if isinstance(exc, MemoryError):
+        return "it asks for more memory than this machine has"
+    if isinstance(exc, OSError):
+        from seqnlp.fileio import os_error_reason
+
+        return os_error_reason(exc)
+    return _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:
