@@ -1,8 +1,9 @@
 """Torch building blocks, math only: recurrent cells and layers, time-delay layers,
-sequence dropout, parameter counts, a fused decoder + cross-entropy. Everything here takes
+sequence dropout, a linear-chain CRF, parameter counts, a fused decoder + cross-entropy. Everything here takes
 tensors and numbers, never paths, vocabularies or configs."""
 
 from seqnlp.nn.cells import GRUCell, LSTMCell, RNNCell, gru_cell, lstm_cell, rnn_cell
+from seqnlp.nn.crf import LinearChainCRF
 from seqnlp.nn.dropout import (
     EmbeddingWithDropout,
     LockedDropout,
@@ -24,6 +25,7 @@ from seqnlp.nn.rnn import (
 from seqnlp.nn.tdnn import TDNN, TDNNStack, context_offsets
 
 __all__ = [
+    "LinearChainCRF",
     "GRU",
     "GRUCell",
     "LSTM",
