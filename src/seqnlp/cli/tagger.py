@@ -1,0 +1,288 @@
+"""`seqnlp tagger`: train and evaluate sequence taggers; segment Chinese text; tag tokens.
+
+    seqnlp tagger train --task cws|ner --data pfr1998|conll2003|PATH [options] -o MODEL
+    seqnlp tagger eval MODEL --data pfr1998|conll2003|PATH [--split test|dev]
+    seqnlp tagger segment MODEL "我爱北京天安门" [--sep " "] [--dict words.txt]
+    seqnlp tagger tag MODEL < sentences.txt   (one tokenized sentence per line; --conll)
+    seqnlp tagger config MODEL
+
+torch is imported inside the commands, so `seqnlp --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from seqnlp.cli.common import (
+    RUN,
+    Option,
+    Resolved,
+    add_config_command,
+    check_run_paths,
+    echo,
+    is_main_process,
+    print_configuration,
+    run_options,
+    set_threads,
+    stored_configuration,
+    train_command,
+    trainer_config,
+    trainer_options,
+)
+from seqnlp.errors import SeqnlpError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+KIND = "tagger"
+TASKS = ("cws", "ner")
+ENCODERS = ("lstm", "gru", "rnn", "idcnn")
+DATA_HELP = ("pfr1998 (cws) or conll2003 (ner), from the data home, or a file: segmented "
+             "Chinese text (cws) or CoNLL columns with the tag last (ner).")
+MODEL = typer.Argument(..., help="A model file written by `seqnlp tagger train`.")
+
+OPTIONS = [
+    *run_options("Where to write the model."),
+    Option("task", None, "cws (Chinese word segmentation, BMES tags over characters) or ner.",
+           section="data", choices=TASKS, required=True),
+    Option("data", None, DATA_HELP, section="data", required=True),
+    Option("dev_fraction", 0.05, "Share of train held out as dev (data without a dev split).",
+           section="data", low=0.0, high=0.5),
+    Option("scheme", None, "ner: train on tags converted to bio or bioes (default: as stored).",
+           section="data", choices=("bio", "bioes")),
+    Option("max_vocab", 0, "Most token types, <pad> and <unk> included (0: all).",
+           section="data", aliases=("--vocab-size",), low=0),
+    Option("min_count", 1, "Drop training tokens seen fewer times.", section="data", low=1),
+    Option("bigram_min_count", 2, "cws: drop character bigrams seen fewer times.",
+           section="data", low=1),
+    Option("embeddings", None, "Token vectors in word2vec text or binary format.",
+           section="data", type=Path),
+    Option("encoder", "lstm", "Encoder (idcnn: iterated dilated CNN, the fast one).",
+           section="model", choices=ENCODERS),
+    Option("embedding_dim", 100, "Token embedding size.", section="model", low=1, high=4096),
+    Option("bigram_dim", None, "cws: character-bigram embedding size (default 50 for cws, "
+           "0 for ner).", section="model", type=int, low=0, high=4096),
+    Option("char_filters", None, "ner: character-CNN features per word (default 30 for ner, "
+           "0 for cws).", section="model", type=int, low=0, high=4096),
+    Option("hidden_size", 100, "Hidden units per direction (idcnn: channels).",
+           section="model", low=1, high=8192),
+    Option("num_layers", 1, "Recurrent layers (idcnn: dilated blocks).", section="model",
+           aliases=("--layers",), low=1, high=16),
+    Option("dropout", 0.2, "Dropout on inputs, outputs and between layers.", section="model",
+           low=0.0, high=0.9),
+    Option("output_layer", "crf", "crf (a linear-chain CRF) or softmax (one decision per "
+           "position).",
+           section="model", choices=("crf", "softmax")),
+    Option("constrained", True, "Decode under the tag scheme's allowed transitions.",
+           section="model", flags=("--constrained/--unconstrained",)),
+    *trainer_options(epochs=10, batch_size=(32, "Sentences per update (per process under "
+                                                "torchrun)."), clip=5.0, patience=3),
+    Option("test", False, "Also report the test score (the final number only).", section=RUN,
+           flags=("--test/--no-test",)),
+]
+
+
+@train_command(app, OPTIONS)
+def train(run: Resolved) -> None:
+    """Train a tagger, keep the epoch of best dev F1, and save it."""
+    set_threads(run["threads"])
+    print_configuration(run, "tagger train")
+    check_run_paths(run)
+    trainer = trainer_config(run)
+    options = _model_options(run)
+    vectors = _load_vectors(run["embeddings"]) if run["embeddings"] else None
+
+    from seqnlp.tasks.pipeline import save_trained, train_task
+    from seqnlp.tasks.tagging import TaggingTask
+    from seqnlp.tasks.tagging_data import load_tagging_data
+
+    data = load_tagging_data(run["task"], run["data"], run["dev_fraction"], run["seed"],
+                             run["scheme"])
+    echo(f"data: {data.name} ({data.task}, {data.scheme}): {len(data.train):,} train, "
+         f"{len(data.dev):,} dev, {len(data.test):,} test sentences; tags "
+         f"{' '.join(data.tag_names)}")
+    task = TaggingTask(data, run["batch_size"], run["max_vocab"] or None, run["min_count"],
+                       run["bigram_min_count"], vectors, bigrams=bool(options["bigram_dim"]),
+                       chars=bool(options["char_filters"]))
+    printer = _EpochPrinter()
+    trained = train_task(task, options, trainer, resume=run["resume"], on_start=_print_start,
+                         on_step=printer)
+    printer.flush(trained.fit.history)
+    extra = {"dev_f1": trained.dev.get("f1"), "train_seconds": trained.seconds,
+             "train_config": stored_configuration(run, "tagger train")}
+    if run["test"] and data.test:
+        extra["test"] = _report(trained, task, data)
+    if is_main_process():
+        save_trained(run["output"], task, trained, extra)
+    echo(f"dev F1 {trained.dev.get('f1', float('nan')):.4f}; trained in {trained.seconds:.1f} s; "
+         f"model saved to {run['output']}")
+
+
+def _model_options(run: Resolved) -> dict[str, Any]:
+    options = dict(run.section("model"))
+    cws = run["task"] == "cws"
+    if options["bigram_dim"] is None:
+        options["bigram_dim"] = 50 if cws else 0
+    if options["char_filters"] is None:
+        options["char_filters"] = 0 if cws else 30
+    if cws and options["char_filters"]:
+        raise SeqnlpError("--char-filters reads the characters of words: it is for --task ner")
+    options["bidirectional"] = options["encoder"] != "idcnn"
+    return options
+
+
+class _EpochPrinter:
+    def __init__(self) -> None:
+        self.printed = 0
+
+    def __call__(self, trainer: Any, record: dict[str, Any]) -> None:
+        self.flush(trainer.history)
+
+    def flush(self, history: list[dict[str, Any]]) -> None:
+        for item in history[self.printed:]:
+            f1 = item["metrics"].get("f1")
+            dev = "" if f1 is None else f", dev F1 {f1:.4f}"
+            echo(f"epoch {item['epoch'] + 1}: train loss {item['train_loss']:.4f}{dev}")
+        self.printed = len(history)
+
+
+def _print_start(model: Any, vocabs: dict[str, Any], info: dict[str, Any]) -> None:
+    from seqnlp.nn import count_parameters
+
+    sizes = ", ".join(f"{name} {len(vocab):,}" for name, vocab in vocabs.items())
+    echo(f"vocabularies: {sizes}; parameters: {count_parameters(model):,}")
+    if info.get("coverage") is not None:
+        echo(f"pretrained vectors cover {info['coverage']:.1%} of the vocabulary")
+
+
+def _report(trained: Any, task: Any, data: Any) -> dict[str, float]:
+    """Score the test split once and print it."""
+    from types import SimpleNamespace
+
+    from seqnlp.tasks.tagging_eval import evaluate_tagger
+
+    view = SimpleNamespace(model=trained.model, vocabs=trained.vocabs,
+                           normalize=task.extra()["normalize"])
+    scores = evaluate_tagger(view, data, "test")
+    echo(scores.pop("_text"))
+    return scores
+
+
+@app.command("eval")
+def evaluate(
+    model: Path = MODEL,
+    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    split: str = typer.Option("test", help="test or dev."),
+    batch_size: int = typer.Option(64, min=1, max=4096, help="Sentences per batch."),
+) -> None:
+    """Print a saved tagger's scores on a split: word P/R/F1 with OOV and IV recall (cws),
+    entity P/R/F1 overall and per type (ner)."""
+    from seqnlp.models import load_model
+    from seqnlp.tasks.tagging_data import load_tagging_data
+    from seqnlp.tasks.tagging_eval import evaluate_tagger
+
+    if split not in ("test", "dev"):
+        raise SeqnlpError(f"--split must be test or dev, got {split!r}")
+    loaded = load_model(model, expect=KIND)
+    scheme = loaded.config.scheme if loaded.task == "ner" else None
+    trained_on = loaded.train_config  # the same dev cut: OOV words are those of its train
+    fraction = trained_on.get("data", {}).get("dev_fraction", 0.05)
+    seed = trained_on.get("trainer", {}).get("seed", 0)
+    dataset = load_tagging_data(loaded.task, data, fraction, seed, scheme)
+    if not getattr(dataset, split):
+        raise SeqnlpError(f"{data} has no {split} split")
+    scores = evaluate_tagger(loaded, dataset, split, batch_size)
+    typer.echo(scores.pop("_text"))
+
+
+@app.command()
+def segment(
+    model: Path = MODEL,
+    texts: list[str] | None = typer.Argument(None, help="Texts; none: read --input or stdin."),
+    input_file: Path | None = typer.Option(None, "--input", "-i", help="A UTF-8 file, one "
+                                           "sentence or paragraph per line."),
+    sep: str = typer.Option(" ", "--sep", help="Written between words."),
+    dictionary: Path | None = typer.Option(None, "--dict", help="A user word list, one word "
+                                           "per line: these words are never cut."),
+    batch_size: int = typer.Option(256, min=1, max=65_536, help="Pieces per forward pass."),
+) -> None:
+    """Segment Chinese text: one output line per input line, words joined by --sep."""
+    from seqnlp.models import load_model
+    from seqnlp.tasks.segment import segment_lines
+
+    loaded = load_model(model, expect=KIND)
+    if loaded.task != "cws":
+        raise SeqnlpError(f"{model}: is a {loaded.task} tagger; segmenting needs a cws one")
+    words = _read_words(dictionary) if dictionary else ()
+    lines = texts or _input_lines(input_file)
+    for words_of_line in segment_lines(loaded, lines, batch_size, words):
+        typer.echo(sep.join(words_of_line))
+
+
+@app.command()
+def tag(
+    model: Path = MODEL,
+    input_file: Path | None = typer.Option(None, "--input", "-i", help="Tokenized text, one "
+                                           "sentence per line (default: stdin)."),
+    output_format: str = typer.Option("conll", "--format", help="conll (token TAB tag, a "
+                                      "blank line between sentences) or json (spans)."),
+    batch_size: int = typer.Option(64, min=1, max=65_536, help="Sentences per batch."),
+) -> None:
+    """Tag tokenized sentences with a saved tagger."""
+    from seqnlp.models import load_model
+    from seqnlp.tasks.segment import tag_sentences
+    from seqnlp.text.tagging import spans_from_tags
+
+    if output_format not in ("conll", "json"):
+        raise SeqnlpError(f"--format must be conll or json, got {output_format!r}")
+    loaded = load_model(model, expect=KIND)
+    sentences = [line.split() for line in _input_lines(input_file)]
+    for tokens, tags in zip(sentences, tag_sentences(loaded, sentences, batch_size)):
+        if output_format == "conll":
+            typer.echo("".join(f"{t}\t{g}\n" for t, g in zip(tokens, tags)))
+        else:
+            spans = spans_from_tags(tags, loaded.config.scheme)
+            typer.echo(json.dumps({"tokens": tokens, "spans": [
+                {"start": s.start, "end": s.end, "type": s.label,
+                 "text": " ".join(tokens[s.start:s.end])} for s in spans]}, ensure_ascii=False))
+
+
+add_config_command(app, KIND, "tagger train")
+
+
+def _input_lines(path: Path | None) -> list[str]:
+    """The lines of `path`, or of stdin (decoded strictly as UTF-8)."""
+    from seqnlp.fileio import iter_lines
+
+    if path is not None:
+        return [text for _, text in iter_lines(path, allow_empty=True)]
+    if sys.stdin.isatty():
+        raise SeqnlpError("give texts as arguments, --input FILE, or pipe lines on stdin")
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        return sys.stdin.read().splitlines()
+    lines = []
+    for number, raw in enumerate(stream, start=1):
+        try:
+            lines.append(raw.decode("utf-8").rstrip("\r\n"))
+        except UnicodeDecodeError as exc:
+            raise SeqnlpError(f"stdin: line {number}: invalid UTF-8 at byte {exc.start}") from None
+    return lines
+
+
+def _read_words(path: Path) -> list[str]:
+    from seqnlp.fileio import iter_lines
+
+    return [text.strip() for _, text in iter_lines(path) if text.strip()]
+
+
+def _load_vectors(path: Path) -> Any:
+    from seqnlp.word2vec import KeyedVectors
+
+    vectors = KeyedVectors.load_word2vec_format(path)
+    echo(f"embeddings: {len(vectors):,} vectors of {vectors.vector_size} from {path}")
+    return vectors

@@ -1,0 +1,155 @@
+"""Applying a trained tagger to raw input: Chinese word segmentation of lines as the user
+wrote them, and tags for tokenized sentences.
+
+Segmentation keeps every character of the input: whitespace already separates words (and
+is not a word), a full-width form is read as its ASCII twin but written back as typed, a
+run of Latin letters and digits is never cut inside, a URL is one word, and the words of a
+user list (`user_words`) are never cut inside and always cut at their edges. Long
+stretches without whitespace are read in pieces of at most `max_chunk` characters, cut
+after sentence punctuation where possible. Pieces are batched by length for speed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+import torch
+
+from seqnlp.text.chinese import normalize_width
+
+_URL = re.compile(r"(?:https?://|www\.)[\x21-\x7e]+")
+_LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_%@'+]*")
+_CUT_AFTER = set("。！？；，、!?;,")
+
+
+def segment_lines(loaded: Any, lines: Iterable[str], batch_size: int = 256,
+                  user_words: Collection[str] = (), max_chunk: int = 256) -> list[list[str]]:
+    """The words of each line (an empty list for a blank line).
+
+    Args:
+        loaded: a `LoadedTagger` of task "cws".
+        lines: the texts, one sentence (or paragraph) each.
+        batch_size: pieces per forward pass.
+        user_words: words never to cut inside, always cut around.
+        max_chunk: the longest piece read at once.
+    """
+    pieces: list[tuple[int, str]] = []  # (line number, text without whitespace)
+    for number, line in enumerate(lines):
+        for match in re.finditer(r"\S+", line):
+            pieces.extend((number, chunk) for chunk in _chunks(match.group(), max_chunk))
+    cuts = _model_cuts(loaded, [text for _, text in pieces], batch_size)
+    lexicon = _Lexicon(user_words)
+    words: dict[int, list[str]] = {}
+    for (number, text), piece_cuts in zip(pieces, cuts):
+        words.setdefault(number, []).extend(_split(text, _forced(text, piece_cuts, lexicon)))
+    return [words.get(number, []) for number in range(_count(lines, pieces))]
+
+
+def _count(lines: Iterable[str], pieces: list[tuple[int, str]]) -> int:
+    try:
+        return len(lines)  # type: ignore[arg-type]
+    except TypeError:
+        return pieces[-1][0] + 1 if pieces else 0
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    """`text` in pieces of at most `size`, each cut after punctuation where there is one."""
+    chunks = []
+    while len(text) > size:
+        cut = max((i + 1 for i in range(size // 2, size) if text[i] in _CUT_AFTER), default=size)
+        chunks.append(text[:cut])
+        text = text[cut:]
+    return [*chunks, text] if text else chunks
+
+
+def _model_cuts(loaded: Any, texts: Sequence[str], batch_size: int) -> list[set[int]]:
+    """For each text, the offsets where the model starts a new word (0 excluded)."""
+    from seqnlp.tasks.tagging import encode_tagging, make_tagging_batch
+
+    model = loaded.model
+    model.eval()
+    normalize = loaded.normalize == "width"
+    inputs = [tuple(normalize_width(t) if normalize else t) for t in texts]
+    encoded = encode_tagging(inputs, loaded.vocabs, with_tags=False)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    tags = model.config.tags
+    starts = {i for i, tag in enumerate(tags) if tag in ("B", "S")}
+    ends = {i for i, tag in enumerate(tags) if tag in ("E", "S")}
+    cuts: list[set[int]] = [set() for _ in texts]
+    with torch.no_grad():
+        for first in range(0, len(order), batch_size):
+            group = order[first : first + batch_size]
+            batch = make_tagging_batch(encoded, group)
+            emissions, _ = model(**batch)
+            decoded = model.decode(emissions, batch["lengths"]).tolist()
+            for row, index in enumerate(group):
+                path = decoded[row][: len(texts[index])]
+                cuts[index] = {t for t in range(1, len(path))
+                               if path[t] in starts or path[t - 1] in ends}
+    return cuts
+
+
+class _Lexicon:
+    """User words, matched longest first at each position."""
+
+    def __init__(self, words: Collection[str]) -> None:
+        self.words = {w for w in words if len(w) > 1}
+        self.lengths = sorted({len(w) for w in self.words}, reverse=True)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        found, i = [], 0
+        while i < len(text) and self.words:
+            for size in self.lengths:
+                if text[i : i + size] in self.words:
+                    found.append((i, i + size))
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+
+def _forced(text: str, cuts: set[int], lexicon: _Lexicon) -> set[int]:
+    """The model's cuts, corrected: none inside a Latin run, a URL or a user word; cuts
+    around URLs and user words."""
+    cuts = set(cuts)
+    normalized = normalize_width(text)
+    whole = [(m.start(), m.end()) for m in _URL.finditer(normalized)]
+    inside_only = [(m.start(), m.end()) for m in _LATIN.finditer(normalized)]
+    whole += lexicon.spans(text)
+    for start, end in inside_only + whole:
+        cuts -= set(range(start + 1, end))
+    for start, end in whole:
+        cuts |= {start, end} - {0, len(text)}
+    return cuts
+
+
+def _split(text: str, cuts: set[int]) -> list[str]:
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(text)), len(text)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def tag_sentences(loaded: Any, sentences: Sequence[Sequence[str]], batch_size: int = 64
+                  ) -> list[list[str]]:
+    """The tags of each tokenized sentence (an empty list for an empty one)."""
+    from seqnlp.tasks.tagging import encode_tagging, make_tagging_batch
+
+    model = loaded.model
+    model.eval()
+    tags = model.config.tags
+    result: list[list[str]] = [[] for _ in sentences]
+    real = [i for i, s in enumerate(sentences) if len(s)]
+    encoded = encode_tagging([sentences[i] for i in real], loaded.vocabs, with_tags=False)
+    order = sorted(range(len(real)), key=lambda i: len(sentences[real[i]]))
+    with torch.no_grad():
+        for first in range(0, len(order), batch_size):
+            group = order[first : first + batch_size]
+            batch = make_tagging_batch(encoded, group)
+            emissions, _ = model(**batch)
+            decoded = model.decode(emissions, batch["lengths"]).tolist()
+            for row, index in enumerate(group):
+                length = len(sentences[real[index]])
+                result[real[index]] = [tags[t] for t in decoded[row][:length]]
+    return result

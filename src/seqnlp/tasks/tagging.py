@@ -1,0 +1,251 @@
+"""Sequence labelling on the shared pipeline: `TaggingTask` plugs the tagger into
+`train_task`; evaluation gives word F1 (segmentation) or entity F1 (NER) on dev.
+
+Inputs are encoded once per split: token ids, for Chinese the ids of the character bigram
+ending and starting at each position, for English the character ids of each word, and the
+tag ids. Batches group sentences of similar length.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from seqnlp.models.embeddings import WordVectors, pretrained_matrix
+from seqnlp.tasks.tagging_data import TaggedSentence, TaggingData
+from seqnlp.text import bucket_batches
+from seqnlp.text.tagging import spans_from_tags
+from seqnlp.text.vocab import PAD, UNK, Vocab
+from seqnlp.training.chunk_metrics import span_scores
+
+KIND = "tagger"
+SPECIALS = (PAD, UNK)
+BOS, EOS = "<s>", "</s>"  # the bigram sides beyond a sentence's ends
+MAX_WORD_CHARS = 20  # a word's characters read by the character CNN
+
+
+@dataclass
+class EncodedTagging:
+    """One split as id arrays: tokens (T,), bigrams (T, 2) or None, chars (T, L) or None,
+    tags (T,) or None."""
+
+    tokens: list[np.ndarray]
+    bigrams: list[np.ndarray] | None
+    chars: list[np.ndarray] | None
+    tags: list[np.ndarray] | None
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([len(t) for t in self.tokens], dtype=np.int64)
+
+
+def bigrams_of(tokens: Sequence[str]) -> list[tuple[str, str]]:
+    """The bigram ending at and the one starting at each position (BOS/EOS beyond)."""
+    padded = [BOS, *tokens, EOS]
+    return [(padded[i] + padded[i + 1], padded[i + 1] + padded[i + 2])
+            for i in range(len(tokens))]
+
+
+def build_tagging_vocabs(data: TaggingData, max_vocab: int | None = None, min_count: int = 1,
+                         bigrams: bool = False, bigram_min_count: int = 2,
+                         chars: bool = False) -> dict[str, Vocab]:
+    """Vocabularies from the training split: tokens, tags, and optionally bigrams and chars."""
+    sentences = data.train
+    vocabs = {
+        "tokens": Vocab.build((s.tokens for s in sentences), min_count=min_count,
+                              max_size=max_vocab, specials=SPECIALS),
+        "tags": Vocab(data.tag_names),
+    }
+    if bigrams:
+        counts: Counter[str] = Counter()
+        for s in sentences:  # each bigram once per occurrence (the pairs share them)
+            padded = [BOS, *s.tokens, EOS]
+            counts.update(a + b for a, b in zip(padded, padded[1:]))
+        vocabs["bigrams"] = Vocab.from_counts(counts, min_count=bigram_min_count,
+                                              specials=SPECIALS)
+    if chars:
+        vocabs["chars"] = Vocab.build((list(t) for s in sentences for t in s.tokens),
+                                      specials=SPECIALS)
+    return vocabs
+
+
+def encode_tagging(sentences: Sequence[TaggedSentence] | Sequence[Sequence[str]],
+                   vocabs: dict[str, Vocab], with_tags: bool = True) -> EncodedTagging:
+    """Id arrays of `sentences` (TaggedSentence, or plain token lists with `with_tags=False`).
+
+    Raises:
+        ValueError: a gold tag that the training data never showed.
+    """
+    tokens_of = [s.tokens if isinstance(s, TaggedSentence) else tuple(s) for s in sentences]
+    tokens = [vocabs["tokens"].encode(t) for t in tokens_of]
+    bigrams = None
+    if "bigrams" in vocabs:
+        table = vocabs["bigrams"]
+        bigrams = [table.encode([b for pair in bigrams_of(t) for b in pair]).reshape(-1, 2)
+                   for t in tokens_of]
+    chars = None
+    if "chars" in vocabs:
+        chars = [_word_chars(t, vocabs["chars"]) for t in tokens_of]
+    tags = None
+    if with_tags:
+        tag_ids = vocabs["tags"].stoi
+        try:
+            tags = [np.array([tag_ids[t] for t in s.tags], dtype=np.int64)
+                    for s in sentences]  # type: ignore[union-attr]
+        except KeyError as exc:
+            raise ValueError(f"tag {exc.args[0]!r} never occurs in the training data") from None
+    return EncodedTagging(tokens, bigrams, chars, tags)
+
+
+def _word_chars(words: Sequence[str], vocab: Vocab) -> np.ndarray:
+    width = max(1, min(MAX_WORD_CHARS, max((len(w) for w in words), default=1)))
+    table = np.zeros((len(words), width), dtype=np.int64)
+    for i, word in enumerate(words):
+        ids = vocab.encode(list(word[:width]))
+        table[i, : len(ids)] = ids
+    return table
+
+
+def make_tagging_batch(split: EncodedTagging, indices: Sequence[int]) -> dict[str, torch.Tensor]:
+    """The padded tensors of the sentences at `indices`."""
+    lengths = split.lengths[list(indices)]
+    width = int(lengths.max())
+    batch = {"tokens": _pad([split.tokens[i] for i in indices], (width,)),
+             "lengths": torch.from_numpy(lengths)}
+    if split.bigrams is not None:
+        batch["bigrams"] = _pad([split.bigrams[i] for i in indices], (width, 2))
+    if split.chars is not None:
+        letters = max(split.chars[i].shape[1] for i in indices)
+        batch["chars"] = _pad([split.chars[i] for i in indices], (width, letters))
+    if split.tags is not None:
+        batch["tags"] = _pad([split.tags[i] for i in indices], (width,))
+    return batch
+
+
+def _pad(arrays: Sequence[np.ndarray], shape: tuple[int, ...]) -> torch.Tensor:
+    out = np.zeros((len(arrays), *shape), dtype=np.int64)
+    for row, array in enumerate(arrays):
+        out[(row, *(slice(0, n) for n in array.shape))] = array
+    return torch.from_numpy(out)
+
+
+def tagging_batches(split: EncodedTagging, batch_size: int, shuffle: bool, seed: int = 0
+                    ) -> list[dict[str, torch.Tensor]]:
+    groups = bucket_batches(split.lengths, batch_size, shuffle=shuffle, seed=seed)
+    return [make_tagging_batch(split, group) for group in groups]
+
+
+class TaggingTask:
+    """Sequence labelling for `train_task`: vocabularies from train, `TaggerConfig` from the
+    options, length-bucketed batches, dev F1 (words for cws, entities for ner).
+
+    Args:
+        data: the splits.
+        batch_size: sentences per update.
+        max_vocab, min_count: the token vocabulary's bounds.
+        bigram_min_count: drop rarer character bigrams (cws with bigram embeddings).
+        vectors: pretrained token vectors for the embedding (their size wins).
+        bigrams: the model reads character bigrams (build their vocabulary).
+        chars: the model reads each word's characters (build their vocabulary).
+    """
+
+    kind = KIND
+    metric = "f1"
+    mode = "max"
+
+    def __init__(self, data: TaggingData, batch_size: int = 32, max_vocab: int | None = None,
+                 min_count: int = 1, bigram_min_count: int = 2,
+                 vectors: WordVectors | None = None, bigrams: bool = False,
+                 chars: bool = False) -> None:
+        self.data = data
+        self.batch_size = batch_size
+        self.max_vocab = max_vocab
+        self.min_count = min_count
+        self.bigram_min_count = bigram_min_count
+        self.vectors = vectors
+        self.bigrams = bigrams
+        self.chars = chars
+        self._cache: dict[tuple[int, int], EncodedTagging] = {}
+
+    def build_vocabs(self) -> dict[str, Vocab]:
+        return build_tagging_vocabs(
+            self.data, self.max_vocab, self.min_count,
+            bigrams=self.bigrams, bigram_min_count=self.bigram_min_count, chars=self.chars)
+
+    def model_config(self, options: Mapping[str, Any], vocabs: dict[str, Vocab]) -> Any:
+        from seqnlp.models.tagger import TaggerConfig
+
+        options = dict(options)
+        if self.vectors is not None:
+            options["embedding_dim"] = int(np.asarray(self.vectors.vectors).shape[1])
+        if "bigrams" in vocabs and options.get("bigram_dim"):
+            options["bigram_vocab_size"] = len(vocabs["bigrams"])
+        if "chars" in vocabs and options.get("char_filters"):
+            options["char_vocab_size"] = len(vocabs["chars"])
+        return TaggerConfig(vocab_size=len(vocabs["tokens"]), tags=vocabs["tags"].itos,
+                            scheme=self.data.scheme, **options)
+
+    def init_model(self, model: Any, vocabs: dict[str, Vocab], seed: int) -> dict[str, Any]:
+        train = self._encoded(self.data.train, vocabs)
+        info: dict[str, Any] = {"train_tokens": int(train.lengths.sum())}
+        if self.vectors is not None:
+            matrix, info["coverage"] = pretrained_matrix(vocabs["tokens"].itos, self.vectors,
+                                                         SPECIALS, 0, seed)
+            model.load_embeddings(matrix)
+        return info
+
+    def train_batches(self, vocabs: dict[str, Vocab], config: Any, seed: int) -> Callable:
+        split = self._encoded(self.data.train, vocabs)
+        return lambda epoch: tagging_batches(split, self.batch_size, True, seed + epoch)
+
+    def dev_batches(self, vocabs: dict[str, Vocab], config: Any) -> list[dict] | None:
+        if not self.data.dev:
+            return None
+        return tagging_batches(self._encoded(self.data.dev, vocabs), self.batch_size, False)
+
+    def evaluate(self, model: Any, batches: Sequence[dict]) -> dict[str, float]:
+        return evaluate_batches(model, batches, model.config.tags, model.config.scheme)
+
+    def predict(self, loaded: Any, texts: Sequence[str]) -> list[list[str]]:
+        from seqnlp.tasks.segment import segment_lines
+
+        return segment_lines(loaded, texts)
+
+    def extra(self) -> dict[str, Any]:
+        return {"data": self.data.name, "task": self.data.task,
+                "normalize": "width" if self.data.task == "cws" else ""}
+
+    def _encoded(self, sentences: list[TaggedSentence], vocabs: dict[str, Vocab]
+                 ) -> EncodedTagging:
+        key = (id(sentences), id(vocabs["tokens"]))
+        if key not in self._cache:
+            self._cache[key] = encode_tagging(sentences, vocabs)
+        return self._cache[key]
+
+
+def evaluate_batches(model: Any, batches: Sequence[dict], tags: Sequence[str], scheme: str
+                     ) -> dict[str, float]:
+    """Span F1 (precision, recall, f1) and the mean loss over tagged batches."""
+    gold, predicted, total, count = [], [], 0.0, 0
+    model.eval()
+    with torch.no_grad():
+        for batch in batches:
+            emissions, loss = model(**batch)
+            decoded = model.decode(emissions, batch["lengths"])
+            total += float(loss) * len(batch["lengths"])
+            count += len(batch["lengths"])
+            for row, length in enumerate(batch["lengths"].tolist()):
+                gold.append(_spans(batch["tags"][row, :length].tolist(), tags, scheme))
+                predicted.append(_spans(decoded[row, :length].tolist(), tags, scheme))
+    scores = span_scores(gold, predicted).overall
+    return {"f1": scores.f1, "precision": scores.precision, "recall": scores.recall,
+            "loss": total / max(count, 1)}
+
+
+def _spans(ids: Sequence[int], tags: Sequence[str], scheme: str) -> list[tuple[int, int, str]]:
+    return [tuple(span) for span in spans_from_tags([tags[i] for i in ids], scheme)]

@@ -1,0 +1,179 @@
+"""The tagger on the shared pipeline: it learns a synthetic segmentation, saves and loads
+through the registry, and segments raw text keeping every character."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from seqnlp.errors import DataFormatError, DatasetError
+from seqnlp.models import load_model
+from seqnlp.models.tagger import Tagger, TaggerConfig
+from seqnlp.tasks.pipeline import save_trained, train_task
+from seqnlp.tasks.segment import segment_lines, tag_sentences
+from seqnlp.tasks.tagging import TaggingTask, bigrams_of
+from seqnlp.tasks.tagging_data import (
+    TaggedSentence,
+    cws_sentence,
+    guess_scheme,
+    load_tagging_data,
+    read_columns,
+)
+from seqnlp.tasks.tagging_eval import evaluate_tagger
+from seqnlp.training import TrainerConfig
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+LEXICON = ["北京", "天安门", "我", "爱", "人民", "大会堂", "的", "中国", "在", "学习", "研究生",
+           "生命", "起源", "和", "广场"]
+
+
+def synthetic_corpus(path: Path, sentences: int, seed: int) -> Path:
+    rng = random.Random(seed)
+    lines = ["  ".join(rng.choice(LEXICON) for _ in range(rng.randint(3, 9)))
+             for _ in range(sentences)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained_cws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    folder = tmp_path_factory.mktemp("cws")
+    corpus = synthetic_corpus(folder / "train.txt", 600, seed=0)
+    data = load_tagging_data("cws", str(corpus), dev_fraction=0.1, seed=0)
+    task = TaggingTask(data, batch_size=16, bigrams=True)
+    torch.set_num_threads(1)
+    trained = train_task(task, {"embedding_dim": 16, "bigram_dim": 8, "hidden_size": 24},
+                         TrainerConfig(epochs=4, lr=5e-3, progress=False, seed=0))
+    path = folder / "cws.pt"
+    save_trained(path, task, trained)
+    return path, trained
+
+
+def test_the_tagger_learns_a_segmentation(trained_cws) -> None:
+    _, trained = trained_cws
+    assert trained.dev["f1"] > 0.95  # a 15-word lexicon is learnt in a few epochs
+    assert trained.fit.history[0]["metrics"]["f1"] < trained.dev["f1"] or trained.dev["f1"] == 1
+
+
+def test_saved_tagger_loads_and_decodes_the_same(trained_cws) -> None:
+    path, trained = trained_cws
+    loaded = load_model(path, expect="tagger")
+    assert loaded.task == "cws" and loaded.normalize == "width"
+    tokens = torch.tensor([[3, 4, 5, 6]])
+    lengths = torch.tensor([4])
+    bigrams = torch.tensor([[[2, 3], [3, 4], [4, 5], [5, 6]]])
+    a, _ = trained.model(tokens, lengths, bigrams=bigrams)
+    b, _ = loaded.model(tokens, lengths, bigrams=bigrams)
+    assert torch.equal(a, b)
+
+
+def test_segment_keeps_every_character_and_blank_lines(trained_cws) -> None:
+    loaded = load_model(trained_cws[0])
+    lines = ["我爱北京天安门", "", "  人民 大会堂 ", "访问 http://example.com/a?b=1 和 iPhone12",
+             "北京" * 700]
+    words = segment_lines(loaded, lines, batch_size=4, max_chunk=64)
+    assert len(words) == len(lines) and words[1] == []
+    for line, found in zip(lines, words):
+        assert "".join(found) == "".join(line.split())
+    assert words[0] == ["我", "爱", "北京", "天安门"]
+    assert "http://example.com/a?b=1" in words[3]
+    assert any(w.startswith("iPhone12") for w in words[3])
+    assert len(words[4]) >= 700
+
+
+def test_user_words_are_never_cut(trained_cws) -> None:
+    loaded = load_model(trained_cws[0])
+    plain = segment_lines(loaded, ["我爱北京天安门"])[0]
+    assert "北京天安门" not in plain
+    forced = segment_lines(loaded, ["我爱北京天安门"], user_words={"北京天安门"})[0]
+    assert forced == ["我", "爱", "北京天安门"]
+
+
+def test_full_width_input_is_read_as_ascii_and_written_as_typed(trained_cws) -> None:
+    loaded = load_model(trained_cws[0])
+    words = segment_lines(loaded, ["ＡＢＣ１２我爱北京"])[0]
+    assert "".join(words) == "ＡＢＣ１２我爱北京"
+    assert words[0].startswith("ＡＢＣ１２")  # a Latin run (read as "ABC12") is never cut
+
+
+def test_evaluate_tagger_reports_the_bakeoff_measures(trained_cws, tmp_path) -> None:
+    loaded = load_model(trained_cws[0])
+    corpus = synthetic_corpus(tmp_path / "t.txt", 100, seed=5)
+    data = load_tagging_data("cws", str(corpus), dev_fraction=0.1, seed=0)
+    scores = evaluate_tagger(loaded, data, "dev")
+    assert scores["f1"] > 0.9 and "OOV recall" in scores["_text"]
+    assert scores["oov_rate"] == 0.0  # every word of dev occurs in train
+
+
+def test_cws_sentence_normalises_width_and_tags_bmes() -> None:
+    sentence = cws_sentence(["１９９８年", "，", "北京"])
+    assert sentence.tokens == tuple("1998年,北京")
+    assert sentence.tags == ("B", "M", "M", "M", "E", "S", "B", "E")
+
+
+def test_bigrams_of_each_position() -> None:
+    assert bigrams_of(["a", "b"]) == [("<s>a", "ab"), ("ab", "b</s>")]
+
+
+def test_read_columns_and_scheme(tmp_path: Path) -> None:
+    path = tmp_path / "ner.txt"
+    path.write_text("-DOCSTART- -X- O O\n\nEU NNP I-ORG\nrejects VBZ O\n\nPeter NNP I-PER\n"
+                    "Blackburn NNP I-PER\n", encoding="utf-8")
+    sentences = read_columns(path)
+    assert sentences == [TaggedSentence(("EU", "rejects"), ("I-ORG", "O")),
+                         TaggedSentence(("Peter", "Blackburn"), ("I-PER", "I-PER"))]
+    assert guess_scheme(sentences) == "iob1"
+    assert guess_scheme([TaggedSentence(("a",), ("B-X",))]) == "bio"
+    bad = tmp_path / "bad.txt"
+    bad.write_text("EU NNP I-ORG\nrejects\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match="bad.txt, line 2: expected a token and a tag"):
+        read_columns(bad)
+
+
+def test_missing_or_folder_data_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="no such file"):
+        load_tagging_data("cws", str(tmp_path / "none.txt"))
+    with pytest.raises(DatasetError, match="is a folder"):
+        load_tagging_data("ner", str(tmp_path))
+
+
+def test_ner_tagger_with_character_features_learns(tmp_path: Path) -> None:
+    rng = random.Random(1)
+    names, others = ["Paris", "Berlin", "Rome", "Oslo"], ["he", "went", "to", "and", "saw"]
+    lines = []
+    for _ in range(300):
+        words = [rng.choice(others) for _ in range(rng.randint(2, 5))]
+        at = rng.randrange(len(words) + 1)
+        city = rng.choice(names)
+        tagged = [f"{w} O" for w in words[:at]] + [f"{city} B-LOC"] + [f"{w} O" for w in words[at:]]
+        lines.append("\n".join(tagged) + "\n")
+    path = tmp_path / "ner.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    data = load_tagging_data("ner", str(path), dev_fraction=0.1, seed=0)
+    assert data.scheme == "bio"
+    task = TaggingTask(data, batch_size=16, chars=True)
+    trained = train_task(task, {"embedding_dim": 16, "char_filters": 8, "hidden_size": 16},
+                         TrainerConfig(epochs=3, lr=1e-2, progress=False))
+    assert trained.dev["f1"] > 0.9
+    save_trained(tmp_path / "ner.pt", task, trained)
+    loaded = load_model(tmp_path / "ner.pt")
+    assert tag_sentences(loaded, [["he", "saw", "Rome"], []]) == [["O", "O", "B-LOC"], []]
+
+
+def test_constrained_tagger_never_decodes_forbidden_bmes() -> None:
+    config = TaggerConfig(vocab_size=20, tags=("B", "M", "E", "S"), hidden_size=8,
+                          embedding_dim=8)
+    model = Tagger(config).eval()
+    tokens = torch.randint(1, 20, (50, 9), generator=torch.Generator().manual_seed(0))
+    lengths = torch.randint(1, 10, (50,), generator=torch.Generator().manual_seed(1))
+    emissions, _ = model(tokens, lengths)
+    decoded = model.decode(emissions * 50, lengths)
+    for row, length in zip(decoded.tolist(), lengths.tolist()):
+        path = "".join("BMES"[t] for t in row[:length])
+        assert path[0] in "BS" and path[-1] in "ES"
+        for bad in ("BB", "BS", "MB", "MS", "EM", "EE", "SM", "SE"):
+            assert bad not in path
