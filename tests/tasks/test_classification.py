@@ -283,3 +283,82 @@ def test_a_report_from_probabilities_counts_hits_and_the_mean_log_loss():
     assert report.recall == pytest.approx((1.0, 2 / 3))
     with pytest.raises(task.SeqnlpError, match="outside the model's 2 classes"):
         task.report_from_probabilities(probs[:1], [Example(("x",), 2)])
+
+
+# ---------------------------------------------------------------------- careless training data
+
+def write_tsv(tmp_path, labels, name="d.tsv"):
+    path = tmp_path / name
+    path.write_text("".join(f"{label}\ttext number {i}\n" for i, label in enumerate(labels)),
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("labels", "pattern"), [
+    ([0, 1] * 20 + [999_999_999_999], r"d.tsv, line 41: label 999999999999, but the file has "
+                                      r"3 distinct labels \(0, 1, 999999999999\).*missing: 2"),
+    ([0, 1] * 20 + [50_000_000], r"line 41: label 50000000"),
+    ([0, 2] * 5, r"line 2: label 2, but the file has 2 distinct labels.*missing: 1"),
+    ([1, 2] * 5, r"line 2: label 2.*missing: 0"),
+    ([1] * 7, r"every line is labelled 1 \(7 lines\).*at least two classes"),
+])
+def test_classes_are_counted_from_the_labels_present_never_from_the_largest(
+        tmp_path, labels, pattern):
+    with pytest.raises(DatasetError, match=pattern):
+        load_classification_data(str(write_tsv(tmp_path, labels)))
+
+
+def test_the_label_names_of_a_tsv_are_its_own_labels(tmp_path):
+    data = load_classification_data(str(write_tsv(tmp_path, [2, 0, 1, 3] * 10)))
+    assert data.label_names == ("0", "1", "2", "3") and data.num_classes == 4
+
+
+@pytest.mark.parametrize(("fraction", "pattern"), [
+    (0.999, r"0.999 of 40 examples leaves nothing to train on \(train 0, dev 40\)"),
+    (0.01, r"0.01 of 40 examples leaves no dev example \(train 40, dev 0\); use at least 0.025"),
+])
+def test_a_dev_cut_that_empties_a_split_is_refused_with_the_counts(tmp_path, fraction, pattern):
+    with pytest.raises(DatasetError, match=pattern):
+        load_classification_data(str(write_tsv(tmp_path, [0, 1] * 20)), dev_fraction=fraction)
+
+
+def test_a_zero_dev_fraction_trains_without_dev_but_refuses_early_stopping(tmp_path):
+    data = load_classification_data(str(write_tsv(tmp_path, [0, 1] * 20)), dev_fraction=0.0)
+    assert (len(data.train), len(data.dev)) == (40, 0)
+    config = TrainerConfig(epochs=1, device="cpu", progress=False, patience=2)
+    with pytest.raises(task.SeqnlpError, match=r"early stopping \(--patience 2\) needs a dev"):
+        task.train_classifier(data, {"encoder": "rnn", "hidden_size": 4, "embedding_dim": 4},
+                              config)
+
+
+@pytest.mark.parametrize(("train", "dev", "pattern"), [
+    ([], [0, 1], r"toy: the training split is empty \(train 0, dev 2\)"),
+    ([1, 1, 1], [0], r"every training example is of class 'b' \(train 3, dev 1\)"),
+    ([0, 1, 2], [], r"the train split has label 2 \(1 examples outside the 2 classes 0..1\)"),
+    ([0, 1], [-1], r"the dev split has label -1"),
+])
+def test_splits_that_cannot_train_a_classifier_are_refused_before_training(train, dev, pattern):
+    data = ClassificationData("toy", [Example(("w",), label) for label in train],
+                              [Example(("w",), label) for label in dev], [], ("a", "b"))
+    with pytest.raises(DatasetError, match=pattern):
+        task.ClassificationTask(data)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_pretrained_vectors_with_nan_or_inf_are_refused_naming_the_word(bad):
+    class Damaged:
+        index_to_key = ["good", "bad", "film"]
+        vectors = np.array([[1.0, 2.0], [3.0, bad], [5.0, 6.0]], dtype=np.float32)
+
+    vocab = build_vocab([Example(("film",), 0)])  # the damaged word need not be in it
+    with pytest.raises(task.SeqnlpError, match=r"1 of 3 hold NaN or infinite values "
+                                               r"\(first: 'bad'\)"):
+        pretrained_matrix(vocab, Damaged())
+
+
+def test_huge_but_finite_vectors_are_not_mistaken_for_damaged_ones():
+    class Huge:
+        index_to_key = ["a", "b"]
+        vectors = np.full((2, 4), np.finfo(np.float32).max, dtype=np.float32)
+
+    task.check_vectors(Huge())

@@ -24,6 +24,7 @@ from seqnlp.tasks.classification_data import (  # re-exported: the task's data A
     SST_FINE,
     ClassificationData,
     Example,
+    check_training_data,
     label_names,
     load_classification_data,
     load_examples,
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
 __all__ = [
     "BINARY", "DATA_NAMES", "SPECIALS", "SPLITS", "SST_FINE", "ClassificationData",
     "ClassificationReport", "ClassificationTask", "EncodedSplit", "Example",
-    "TrainedClassifier", "accuracy_and_loss", "build_vocab", "classification_report",
+    "TrainedClassifier", "accuracy_and_loss", "build_vocab", "check_training_data",
+    "check_vectors", "classification_report",
     "encode_split", "ensemble_probabilities", "eval_batches", "evaluate_examples",
     "example_probabilities", "label_names", "load_classification_data", "load_examples",
     "make_batch", "predict_texts", "pretrained_matrix", "read_sst", "read_tsv",
@@ -78,11 +80,39 @@ def build_vocab(
 def pretrained_matrix(vocab: Vocab, vectors: WordVectors, seed: int = 0
                       ) -> tuple[np.ndarray, float]:
     """The classifier's embedding table (V, E) from pretrained vectors, and its coverage
-    (the share of non-special words found); see `seqnlp.models.embeddings`."""
+    (the share of non-special words found); see `seqnlp.models.embeddings`.
+
+    Raises:
+        SeqnlpError: a vector holds NaN or infinite values (see `check_vectors`).
+    """
     from seqnlp.models.embeddings import pretrained_matrix as matrix_of
 
+    check_vectors(vectors)
     matrix, coverage = matrix_of(vocab.itos, vectors, SPECIALS, vocab.pad_index, seed)
     return matrix, coverage.rate
+
+
+def check_vectors(vectors: WordVectors) -> None:
+    """Refuse pretrained vectors with NaN or infinite entries: one such entry makes the
+    random rows (drawn on the vectors' scale) and then the loss NaN.
+
+    Raises:
+        SeqnlpError: naming the first damaged word and how many there are.
+    """
+    table = np.asarray(vectors.vectors)
+    if table.ndim != 2 or not np.issubdtype(table.dtype, np.number):
+        raise SeqnlpError(f"pretrained vectors must be a (V, E) array of numbers, got shape "
+                          f"{table.shape} of {table.dtype}")
+    # A row sum in float64 is finite exactly when every float32 entry is (no overflow),
+    # without a (V, E) boolean copy of a large table.
+    bad = np.flatnonzero(~np.isfinite(table.sum(axis=1, dtype=np.float64)))
+    if len(bad):
+        keys = vectors.index_to_key
+        word = keys[bad[0]] if bad[0] < len(keys) else f"row {bad[0]}"
+        raise SeqnlpError(
+            f"pretrained vectors: {len(bad):,} of {len(table):,} hold NaN or infinite values "
+            f"(first: {word!r}); fix or re-train the vectors"
+        )
 
 
 # ---------------------------------------------------------------------- batches
@@ -175,6 +205,9 @@ class ClassificationTask:
         max_vocab: the most vocabulary entries, the two specials included.
         min_count: drop training words seen fewer times.
         vectors: pretrained word vectors for the embeddings (their size wins).
+
+    Raises:
+        DatasetError: splits that cannot train a classifier (see `check_training_data`).
     """
 
     kind = KIND
@@ -184,6 +217,7 @@ class ClassificationTask:
     def __init__(self, data: ClassificationData, batch_size: int = 64,
                  max_vocab: int | None = 20_000, min_count: int = 1,
                  vectors: WordVectors | None = None) -> None:
+        check_training_data(data)
         self.data = data
         self.batch_size = batch_size
         self.max_vocab = max_vocab
@@ -283,8 +317,14 @@ def evaluate_examples(model: SequenceClassifier, vocab: Vocab, examples: Sequenc
 
 
 def _check_labels(examples: Sequence[Example], num_classes: int) -> None:
-    if any(not 0 <= e.label < num_classes for e in examples):
-        raise SeqnlpError(f"the data has labels outside the model's {num_classes} classes")
+    outside = sorted({e.label for e in examples if not 0 <= e.label < num_classes})
+    if outside:
+        raise SeqnlpError(
+            f"the data has labels outside the model's {num_classes} classes "
+            f"0..{num_classes - 1}: {', '.join(map(str, outside[:6]))}"
+            f"{', ...' if len(outside) > 6 else ''}; score it with a model trained on "
+            "these labels"
+        )
 
 
 def text_examples(texts: Sequence[str]) -> list[Example]:

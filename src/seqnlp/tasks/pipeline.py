@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from seqnlp.errors import SeqnlpError
 from seqnlp.models.artifact import IncompatibleModelError
 
 if TYPE_CHECKING:
@@ -131,6 +132,8 @@ def train_task(
 
     Raises:
         IncompatibleModelError: `resume` finds a checkpoint of another model.
+        SeqnlpError: early stopping asked for (`patience`) on data without a dev split.
+        TrainingDiverged: the loss turned NaN or infinite (nothing is returned or saved).
     """
     from seqnlp.models.registry import model_kinds
     from seqnlp.training import Trainer, seed_everything
@@ -149,8 +152,14 @@ def train_task(
         on_start(model, vocabs, info)
     if resume and trainer_config.checkpoint_dir:
         check_resumable(Path(trainer_config.checkpoint_dir) / "last.pt", model)
-    trainer = Trainer(model, trainer_config)
     dev = task.dev_batches(vocabs, config)
+    if dev is None and trainer_config.patience is not None:
+        raise SeqnlpError(
+            f"early stopping (--patience {trainer_config.patience}) needs a dev split to "
+            "score, and this data has none: give a dev split (--dev-fraction above 0) or "
+            "drop --patience"
+        )
+    trainer = Trainer(model, trainer_config)
     fit = trainer.fit(task.train_batches(vocabs, config, trainer_config.seed), dev,
                       task.evaluate, resume=resume, on_step=on_step)
     scores = trainer.evaluate(dev, task.evaluate) if dev else {}

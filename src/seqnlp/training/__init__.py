@@ -14,6 +14,7 @@ from seqnlp.training.checkpoint import (
     set_deterministic,
 )
 from seqnlp.training.config import TrainerConfig
+from seqnlp.training.divergence import TrainingDiverged
 from seqnlp.training.meters import MetricsLogger, RunningMean, read_metrics
 from seqnlp.training.optim import ZAREMBA, LRSchedule, build_optimizer
 from seqnlp.training.stopping import EarlyStopping
@@ -29,6 +30,7 @@ __all__ = [
     "RunningMean",
     "Trainer",
     "TrainerConfig",
+    "TrainingDiverged",
     "build_optimizer",
     "call_model",
     "load_checkpoint",

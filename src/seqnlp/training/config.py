@@ -7,6 +7,7 @@ is saved inside every checkpoint and read back with `torch.load(weights_only=Tru
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -115,6 +116,10 @@ class TrainerConfig:
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, os.fspath(value))
+        for option in dataclasses.fields(self):
+            value = getattr(self, option.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{option.name} must be a finite number, got {value}")
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("schedule", self.schedule, SCHEDULES)
         _check_choice("mode", self.mode, MODES)

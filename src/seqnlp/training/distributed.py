@@ -129,6 +129,18 @@ def all_reduce_mean(value: float, device: torch.device) -> float:
     return float(tensor.item()) / dist.get_world_size()
 
 
+def all_reduce_min_positive(value: torch.Tensor) -> int:
+    """The smallest positive value of a 0-dim integer tensor over the ranks (0: none is
+    positive); the value itself, read back, when not distributed."""
+    if not dist.is_initialized():
+        return int(value)
+    none = torch.iinfo(torch.int64).max
+    tensor = torch.where(value > 0, value.to(torch.int64), none).reshape(1)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MIN)
+    found = int(tensor.item())
+    return 0 if found == none else found
+
+
 def all_gather(obj: Any) -> list[Any]:
     """Every rank's `obj`, indexed by rank (a one-element list when not distributed)."""
     if not dist.is_initialized():

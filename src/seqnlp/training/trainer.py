@@ -66,6 +66,13 @@ from seqnlp.training.batches import (
 )
 from seqnlp.training.checkpoint import LAST, load_checkpoint, seed_everything, set_deterministic
 from seqnlp.training.config import TrainerConfig
+from seqnlp.training.divergence import (
+    TrainingDiverged,
+    diverged_message,
+    first_bad_step,
+    mark_non_finite,
+    weights_finite,
+)
 from seqnlp.training.meters import MetricsLogger, ProgressBar, RunningMean, Throughput
 from seqnlp.training.optim import LRSchedule, build_optimizer, clip_gradients
 from seqnlp.training.stopping import EarlyStopping
@@ -149,6 +156,10 @@ class Trainer(TrainerState):
     ) -> FitResult:
         """Train for `config.epochs` epochs (or `max_steps` updates, or until early stop).
 
+        A loss, gradient or weight that turns NaN or infinite stops the run with
+        `TrainingDiverged` at the next log record, evaluation or checkpoint, before
+        anything is written: the checkpoints on disk stay those of the last good state.
+
         Args:
             train_batches: a function `epoch -> iterable of batches`, or a list of batches
                 used every epoch (see the module docstring for the rules).
@@ -164,7 +175,15 @@ class Trainer(TrainerState):
 
         Returns:
             A `FitResult`. With `restore_best`, the model ends with the best weights.
+
+        Raises:
+            TrainingDiverged: see above.
+            ValueError: `config.patience` without `dev_batches` (no early stopping
+                without evaluations).
         """
+        if dev_batches is None and self.config.patience is not None:
+            raise ValueError(f"patience {self.config.patience} (early stopping) needs "
+                             "dev_batches to evaluate on")
         source = epoch_batches(train_batches)
         self._presharded = bool(getattr(train_batches, "presharded", False))
         dev = None if dev_batches is None else OnDevice(dev_batches_of(dev_batches), self.device)
@@ -260,6 +279,7 @@ class Trainer(TrainerState):
         self.optimizer.step()
         self.step += 1
         self._last_loss = total / len(chunk)
+        mark_non_finite(self._first_bad, self.step, self._last_loss, self._grad_norm)
         self._epoch_loss.add(self._last_loss)
         self._log_loss.add(self._last_loss)
 
@@ -276,6 +296,7 @@ class Trainer(TrainerState):
             self._save_last()
 
     def _end_epoch(self, dev: OnDevice | None) -> None:
+        self._check_finite()
         if dev is not None and self.config.eval_every is None:
             self._evaluate(dev)
         metrics = {}
@@ -294,6 +315,7 @@ class Trainer(TrainerState):
             self._save_last(f"epoch-{self.epoch - 1:03d}.pt")
 
     def _finish(self) -> FitResult:
+        self._check_finite()
         if self.config.restore_best and self._best_state is not None:
             self.model.load_state_dict(self._best_state)
         best = self.stopping
@@ -331,6 +353,7 @@ class Trainer(TrainerState):
 
     def _evaluate(self, dev: OnDevice) -> None:
         """Evaluate, then update the best model, the patience counter and the schedule."""
+        self._check_finite()
         metrics = self._run_evaluation(dev, self._evaluate_fn)
         if self.config.metric not in metrics:
             raise ValueError(
@@ -363,6 +386,7 @@ class Trainer(TrainerState):
         self._elapsed = 0.0
         self._lr = float(self.optimizer.param_groups[0]["lr"])
         self._grad_norm: torch.Tensor | None = None
+        self._first_bad = torch.zeros((), dtype=torch.int64, device=self.device)
         self._bar = ProgressBar(False, None, "")
         self._throughput = Throughput()
         self._saved: dict[str, tuple[int, ...]] = {}
@@ -395,7 +419,17 @@ class Trainer(TrainerState):
     def _now(self) -> float:
         return time.perf_counter() - self._t0
 
+    def _check_finite(self, weights: bool = True) -> None:
+        """TrainingDiverged when a loss or gradient so far, or (with `weights`) a weight,
+        is not finite; every rank calls it (see `seqnlp.training.divergence`)."""
+        step = first_bad_step(self._first_bad)
+        if step or (weights and not weights_finite(self.model)):
+            last = self._checkpoint_path(LAST)
+            kept = str(last) if last is not None and last.is_file() else None
+            raise TrainingDiverged(diverged_message(step, self.step, self.config, kept))
+
     def _log_step(self) -> None:
+        self._check_finite(weights=False)
         loss = dist_utils.all_reduce_mean(self._log_loss.mean, self.device)
         grad_norm = float("nan") if self._grad_norm is None else float(self._grad_norm)
         rates = self._throughput.rates(self._now())

@@ -54,6 +54,9 @@ class TrainerState:
     def _now(self) -> float:
         raise NotImplementedError  # the Trainer's clock
 
+    def _check_finite(self, weights: bool = True) -> None:
+        raise NotImplementedError  # the Trainer's divergence check
+
     def _keep_best(self, metrics: dict[str, float]) -> None:
         state = self.model.state_dict()
         self._best_state = {name: t.detach().to("cpu", copy=True) for name, t in state.items()}
@@ -76,6 +79,7 @@ class TrainerState:
         key = (self.epoch, self.step, self.batches_done, len(self.evaluations))
         if self._saved.get(name) == key:
             return  # nothing happened since this very state was written
+        self._check_finite()  # never overwrite a good checkpoint with a diverged state
         rngs = dist_utils.all_gather(rng_state())
         if self.dist.is_main:
             save_checkpoint(path, self._training_state(rngs))
