@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import lzma
+import random
+import zlib
 from pathlib import Path
 
 import pytest
 
 from seqnlp.errors import DataFormatError
-from seqnlp.fileio import atomic_write, iter_lines
+from seqnlp.fileio import atomic_write, iter_lines, iter_text_blocks
 
 
 @pytest.mark.parametrize("opener,suffix", [(open, ""), (lzma.open, ".xz"), (gzip.open, ".gz")])
@@ -33,6 +35,59 @@ def test_truncated_xz_is_reported(tmp_path: Path) -> None:
     path.write_bytes(full[: len(full) // 2])
     with pytest.raises(DataFormatError, match="truncated or corrupt"):
         list(iter_lines(path))
+
+
+def _corpus(lines: int = 3000) -> bytes:
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(2000)]
+    return "".join(" ".join(rng.choices(words, k=rng.randint(2, 15))) + "\n"
+                   for _ in range(lines)).encode()
+
+
+def _line_of_first_loss(archive: bytes, gz: bool) -> int:
+    """The line holding the first byte a decoder fed one compressed byte at a time cannot
+    deliver: the truth the readers' error must name."""
+    decoder = zlib.decompressobj(wbits=31) if gz else lzma.LZMADecompressor()
+    newlines = 0
+    for position in range(len(archive)):
+        try:
+            newlines += decoder.decompress(archive[position : position + 1]).count(b"\n")
+        except (zlib.error, lzma.LZMAError):
+            break
+    return newlines + 1
+
+
+def _damaged(kind: str, gz: bool) -> bytes:
+    archive = bytearray(gzip.compress(_corpus(), mtime=0) if gz else lzma.compress(_corpus()))
+    middle = len(archive) // 2
+    if kind == "cut":
+        return bytes(archive[:middle])
+    archive[middle : middle + 8] = bytes(b ^ 0xFF for b in archive[middle : middle + 8])
+    return bytes(archive)
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["xz", "gz"])
+@pytest.mark.parametrize("kind", ["cut", "flipped"])
+def test_a_damaged_archive_names_the_line_of_the_damage(
+    tmp_path: Path, kind: str, gz: bool
+) -> None:
+    """Both readers name the line where decompression first fails, not the start of the
+    buffer that the failing step was filling (word2vec's reader said line 1 for an .xz
+    file damaged in its middle)."""
+    archive = _damaged(kind, gz)
+    path = tmp_path / ("c.txt.gz" if gz else "c.txt.xz")
+    path.write_bytes(archive)
+    truth = _line_of_first_loss(archive, gz)
+    if kind == "cut":  # flipped bits may decode as garbage for a while before they fail
+        assert 1000 < truth < 3000
+    for read in (lambda: list(iter_lines(path)), lambda: list(iter_text_blocks(path))):
+        with pytest.raises(DataFormatError) as info:
+            read()
+        if "truncated or corrupt" in str(info.value):
+            assert info.value.line == truth
+        else:  # bits flipped into garbage that is not UTF-8, found before the check fails
+            assert kind == "flipped" and "invalid UTF-8" in str(info.value)
+            assert info.value.line <= truth
 
 
 def test_empty_file_is_an_error(tmp_path: Path) -> None:

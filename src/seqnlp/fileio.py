@@ -98,19 +98,71 @@ def iter_lines(path: PathLike, *, allow_empty: bool = False) -> Iterator[tuple[i
         FileAccessError: the file cannot be opened or read.
     """
     lineno = 0
+    delivered = 0  # bytes of the (decompressed) stream before the current line
     with open_binary(path) as stream:
         try:
             for lineno, raw in enumerate(stream, start=1):
                 text = decode_line(raw, path, lineno)
                 yield lineno, text[1:] if lineno == 1 and text.startswith(_BOM) else text
+                delivered += len(raw)
         except COMPRESSION_ERRORS as exc:
-            raise DataFormatError(
-                path, lineno + 1, f"compressed data is truncated or corrupt ({exc})"
-            ) from None
+            raise damage_error(path, exc, delivered, lineno) from None
         except OSError as exc:
             raise access_error(path, exc, "cannot read") from None
     if lineno == 0 and not allow_empty:
         raise DataFormatError(path, None, "file is empty")
+
+
+def damage_error(
+    path: PathLike, exc: BaseException, delivered: int, newlines: int
+) -> DataFormatError:
+    """The error for a compressed file that broke after `delivered` good bytes holding
+    `newlines` line breaks, naming the line where the damage is.
+
+    A reader loses what the failing decompression step produced (up to a buffer of
+    several KiB, many lines), so the file is decompressed again, at full speed up to the
+    bytes already seen good and then in steps of `_SCAN_STEP` bytes, to count the lines
+    before the first byte that cannot be delivered.
+    """
+    found = _newlines_before_damage(os.fspath(path), delivered)
+    line = (newlines if found is None else max(found, newlines)) + 1
+    return DataFormatError(path, line, f"compressed data is truncated or corrupt ({exc})")
+
+
+_SCAN_STEP = 64  # bytes of output per decompression step near the damage
+_SCAN_FAST = 1 << 16  # ... and before it
+_SCAN_INPUT = 1 << 14  # compressed bytes read at a time
+
+
+def _newlines_before_damage(name: str, delivered: int) -> int | None:
+    """Line breaks decompressed from `.gz`/`.xz` file `name` before it fails; None when
+    it does not fail this time (or cannot be opened)."""
+    gz = name.endswith(".gz")
+    new = (lambda: zlib.decompressobj(wbits=31)) if gz else lzma.LZMADecompressor
+    produced = newlines = 0
+    try:
+        with open(name, "rb") as raw:
+            decoder, data, exhausted = new(), b"", False
+            while True:
+                if decoder.eof:  # the next gzip member or xz stream, if any
+                    data = decoder.unused_data or raw.read(_SCAN_INPUT)
+                    if not data:
+                        return None
+                    decoder = new()
+                if not data and not exhausted and (gz or decoder.needs_input):
+                    data = raw.read(_SCAN_INPUT)
+                    exhausted = not data
+                ahead = delivered - produced  # bytes known to decompress well
+                out = decoder.decompress(data, _SCAN_STEP if ahead <= 0 else min(_SCAN_FAST, ahead))
+                data = decoder.unconsumed_tail if gz else b""  # xz keeps its input itself
+                produced += len(out)
+                newlines += out.count(b"\n")
+                if not out and not data and exhausted and not decoder.eof:
+                    return newlines  # the file ends inside a stream
+    except (zlib.error, lzma.LZMAError, EOFError):
+        return newlines
+    except OSError:
+        return None
 
 
 def decode_line(raw: bytes, path: PathLike, lineno: int) -> str:
@@ -156,7 +208,7 @@ def iter_text_blocks(path: PathLike, block_bytes: int | None = None) -> Iterator
     carry = ""  # the unfinished word at the end of the previous block
     with open_binary(path) as stream:
         while True:
-            block = _read_block(stream, path, size, newlines)
+            block = _read_block(stream, path, size, offset, newlines)
             text = _decode_block(decoder, block, offset, newlines, path)
             if offset == 0 and text.startswith(_BOM):
                 text = text[1:]
@@ -185,12 +237,11 @@ def _split_last_word(text: str) -> tuple[str, str]:
     return text[: len(text) - len(word)], word
 
 
-def _read_block(stream: BinaryIO, path: PathLike, size: int, newlines: int) -> bytes:
-    """Up to `size` bytes; on a corrupt stream, the error names the line where it broke.
-
-    `read1` hands over what each decompression step produced, so the lines decoded before
-    the damage are counted (a plain `read` would lose the whole block and say line 1).
-    """
+def _read_block(
+    stream: BinaryIO, path: PathLike, size: int, offset: int, newlines: int
+) -> bytes:
+    """Up to `size` bytes, `offset` bytes and `newlines` line breaks into the stream; on a
+    corrupt stream, the error names the line where it broke (see `damage_error`)."""
     pieces: list[bytes] = []
     got = 0
     try:
@@ -201,10 +252,8 @@ def _read_block(stream: BinaryIO, path: PathLike, size: int, newlines: int) -> b
             pieces.append(piece)
             got += len(piece)
     except COMPRESSION_ERRORS as exc:
-        line = newlines + sum(piece.count(b"\n") for piece in pieces) + 1
-        raise DataFormatError(
-            path, line, f"compressed data is truncated or corrupt ({exc})"
-        ) from None
+        newlines += sum(piece.count(b"\n") for piece in pieces)
+        raise damage_error(path, exc, offset + got, newlines) from None
     except OSError as exc:
         raise access_error(path, exc, "cannot read") from None
     return b"".join(pieces)

@@ -158,6 +158,7 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
          '"counts": ["x"]}', "'counts' must be a list of int"),
         ('{"format_version": 1, "kind": "seqnlp.Vocab", "specials": [], "itos": ["a", "a"], '
          '"counts": [1, 1]}', "unique"),
+        ("[" * 100_000, "nested too deeply"),
     ],
 )
 def test_loading_a_malformed_file_names_the_file(
@@ -168,6 +169,14 @@ def test_loading_a_malformed_file_names_the_file(
     with pytest.raises(DataFormatError, match=message) as info:
         Vocab.load(path)
     assert str(path) in str(info.value)
+
+
+def test_a_truncated_compressed_vocabulary_is_a_data_format_error(tmp_path: Path) -> None:
+    Vocab.build(SENTENCES).save(tmp_path / "v.json")
+    packed = lzma.compress((tmp_path / "v.json").read_bytes())
+    (tmp_path / "v.json.xz").write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(DataFormatError, match="truncated or corrupt"):
+        Vocab.load(tmp_path / "v.json.xz")
 
 
 def test_loading_a_missing_file_is_a_data_format_error(tmp_path: Path) -> None:

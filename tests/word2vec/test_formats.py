@@ -372,3 +372,43 @@ def test_native_load_is_much_faster_than_text(tmp_path: Path) -> None:
     text = seconds(lambda: KeyedVectors.load_word2vec_format(tmp_path / "v.txt"))
     native = min(seconds(lambda: KeyedVectors.load(tmp_path / "kv")) for _ in range(3))
     assert native * 10 < text
+
+
+def _npy_with_header_length(length: int) -> bytes:
+    """A version-2 .npy prefix whose 4-byte header length claims `length` bytes."""
+    return b"\x93NUMPY\x02\x00" + length.to_bytes(4, "little") + b"{'descr': '<f4'"
+
+
+def test_native_npy_header_length_is_checked_before_it_is_read(tmp_path: Path) -> None:
+    """numpy allocates the header length a file claims (up to 4 GiB) before reading it."""
+    import tracemalloc
+
+    sample_kv().save(tmp_path / "kv")
+    (tmp_path / "kv" / "vectors.npy").write_bytes(_npy_with_header_length(2**31))
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFormatError, match="header claims 2,147,483,648 bytes"):
+            KeyedVectors.load(tmp_path / "kv")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
+
+
+@pytest.mark.parametrize("vocab, message", [
+    ("[" * 100_000, "nested too deeply"),
+    ('\ufeff{"format": "other"}', "format is not 'seqnlp.keyedvectors'"),  # BOM dropped, then read
+])
+def test_native_vocab_json_edge_cases(tmp_path: Path, vocab: str, message: str) -> None:
+    sample_kv().save(tmp_path / "kv")
+    (tmp_path / "kv" / "vocab.json").write_text(vocab, encoding="utf-8")
+    with pytest.raises(DataFormatError, match=message):
+        KeyedVectors.load(tmp_path / "kv")
+
+
+def test_a_vectors_file_with_a_byte_order_mark_reads_as_without(tmp_path: Path) -> None:
+    for binary in (False, True):
+        kv = sample_kv()
+        kv.save_word2vec_format(tmp_path / "v", binary=binary)
+        (tmp_path / "bom").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "v").read_bytes())
+        assert_same(kv, load_vectors(tmp_path / "bom"))

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from seqnlp.errors import SeqnlpError
+from seqnlp.errors import DataFormatError, SeqnlpError
 from seqnlp.word2vec.config import Word2VecConfig
 from seqnlp.word2vec.model import Word2Vec
 from tests.conftest import shared_file
@@ -245,3 +245,74 @@ def test_other_variants_on_ptb_find_sensible_neighbours(architecture, loss):
                      workers=2, seed=0)
     model.train(ptb_sentences(), progress=False)
     assert probe_hits(model) >= 5
+
+
+def _saved_model(tmp_path) -> tuple[object, dict]:
+    """A saved model's path and its arrays (meta, w_in, w_out), to rewrite damaged."""
+    model = Word2Vec(vector_size=4, min_count=1)
+    model.build_vocab([["a", "b", "c"], ["a", "b"]])
+    model.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as data:
+        return tmp_path / "m.npz", {name: data[name] for name in data.files}
+
+
+def _meta_with(meta: str, **changes: object) -> np.ndarray:
+    import json
+
+    parsed = json.loads(meta)
+    for dotted, value in changes.items():
+        holder, *path = [parsed, *dotted.split("__")]
+        for key in path[:-1]:
+            holder = holder[key]
+        holder[path[-1]] = value
+    return np.array(json.dumps(parsed))
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda a: a.update(w_in=np.zeros((2, 4), np.float32)), r"w_in is float32 \(2, 4\)"),
+    (lambda a: a.update(w_out=np.zeros((3, 4), np.float64)), "w_out is float64"),
+    (lambda a: a.pop("w_out"), "no w_out.npy"),
+    (lambda a: a.update(meta=np.array("[1, 2")), "meta is not valid JSON"),
+    (lambda a: a.update(meta=np.array(3.5)), "meta is not a JSON string"),
+    (lambda a: a.update(meta=_meta_with(str(a["meta"]), format_version=9)),
+     "unsupported format_version 9"),
+    (lambda a: a.update(meta=_meta_with(str(a["meta"]), config__window=-1)), "invalid config"),
+    (lambda a: a.update(meta=_meta_with(str(a["meta"]), config__bogus=1)), "invalid config"),
+    (lambda a: a.update(meta=_meta_with(str(a["meta"]), vocab__counts=[1, "x", 2])),
+     "invalid vocab"),
+    (lambda a: a.update(meta=_meta_with(str(a["meta"]), vocab__index_to_key=["a", "a", "b"])),
+     "invalid vocab: index_to_key holds a word twice"),
+])
+def test_a_damaged_model_file_is_refused_with_the_reason(tmp_path, damage, message) -> None:
+    path, arrays = _saved_model(tmp_path)
+    damage(arrays)
+    np.savez(path, **arrays)
+    with pytest.raises(DataFormatError, match=message) as info:
+        Word2Vec.load(path)
+    assert str(info.value).startswith(str(path))
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "not a word2vec model file"),
+    (b"PK\x03\x04" + bytes(100), "not a word2vec model file"),
+])
+def test_a_file_that_is_not_a_model_is_refused(tmp_path, content, message) -> None:
+    (tmp_path / "m.npz").write_bytes(content)
+    with pytest.raises(DataFormatError, match=message):
+        Word2Vec.load(tmp_path / "m.npz")
+    with pytest.raises(DataFormatError, match="is a directory"):
+        Word2Vec.load(tmp_path)
+
+
+def test_a_model_member_larger_than_it_claims_is_not_read(tmp_path) -> None:
+    """A .npy header claiming 10^12 floats in a small member is refused before reading."""
+    import zipfile
+
+    path, arrays = _saved_model(tmp_path)
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }"
+    npy = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(16)
+    np.savez(path, meta=arrays["meta"], w_out=arrays["w_out"])
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("w_in.npy", npy)
+    with pytest.raises(DataFormatError, match="does not fill the 16 bytes stored"):
+        Word2Vec.load(path)

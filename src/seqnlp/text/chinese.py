@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from seqnlp.errors import DataFormatError
 from seqnlp.fileio import PathLike, iter_lines
 
-_BOM = "\ufeff"
 # Words are separated by runs of ASCII spaces (SIGHAN/PFR use two; one PKU gold line uses
 # one, in "－ 8", and the official word count 104,372 counts it as two words) or TABs.
 # Other spaces, such as the ideographic space U+3000, are characters, not separators.
@@ -46,10 +45,8 @@ def normalize_width(text: str) -> str:
 
 
 def _lines(path: PathLike) -> Iterator[tuple[int, str]]:
-    """`iter_lines`, minus a leading byte-order mark and blank lines."""
+    """`iter_lines` (which drops a leading byte-order mark), minus blank lines."""
     for lineno, text in iter_lines(path):
-        if lineno == 1 and text.startswith(_BOM):
-            text = text[1:]
         if text.strip(" \t"):
             yield lineno, text
 

@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 
 from seqnlp.errors import DataFormatError, SeqnlpError
-from seqnlp.fileio import PathLike, atomic_write, open_binary
+from seqnlp.fileio import (
+    COMPRESSION_ERRORS,
+    PathLike,
+    access_error,
+    atomic_write,
+    open_binary,
+)
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -351,13 +357,22 @@ class Vocab:
                 another format version, or inconsistent.
         """
         with open_binary(path) as stream:
-            raw = stream.read()
+            try:
+                raw = stream.read()
+            except COMPRESSION_ERRORS as exc:
+                raise DataFormatError(
+                    path, None, f"compressed data is truncated or corrupt ({exc})"
+                ) from None
+            except OSError as exc:
+                raise access_error(path, exc, "cannot read") from None
         try:
-            data = json.loads(raw.decode("utf-8"))
+            data = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark is dropped
         except UnicodeDecodeError as exc:
             raise DataFormatError(path, None, f"invalid UTF-8 at byte {exc.start}") from None
         except json.JSONDecodeError as exc:
             raise DataFormatError(path, exc.lineno, f"invalid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise DataFormatError(path, None, "invalid JSON: nested too deeply") from None
         try:
             return cls.from_dict(data)
         except ValueError as exc:

@@ -254,6 +254,10 @@ def _looks_like_text(sample: bytes, size: int) -> bool:
     return clean and not any(ch < " " and ch not in "\t\n\r" for ch in text)
 
 
+def _words(count: int) -> str:
+    return f"{count} word" if count == 1 else f"{count} words"
+
+
 def _is_float(text: str) -> bool:
     try:
         float(text)
@@ -274,7 +278,7 @@ def _read_text_rows(
         raw = stream.readline(longest + 1)
         if not raw:
             raise DataFormatError(
-                path, lineno, f"file ends after {len(keys)} words; the header declares {wanted}"
+                path, lineno, f"file ends after {_words(len(keys))}; the header declares {wanted}"
             )
         if len(raw) > longest:
             raise DataFormatError(
@@ -392,7 +396,7 @@ class _BinaryRecords:
             if not self._fill():
                 raise DataFormatError(
                     self._path, None, f"word {index}: file ends before the word does "
-                    f"(only {index - 1} complete words)"
+                    f"(only {_words(index - 1)} complete)"
                 )
 
     def read_vector(self, index: int, size: int) -> np.ndarray:

@@ -155,14 +155,17 @@ class Word2Vec:
 
     @classmethod
     def load(cls, path: PathLike) -> Word2Vec:
-        """Load a model written by `save`; the config comes from the file."""
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            if meta.get("format_version") != FORMAT_VERSION:
-                raise SeqnlpError(f"{path}: unsupported format_version {meta.get('format_version')}")
-            model = cls(Word2VecConfig.from_dict(meta["config"]))
-            model.vocab = Word2VecVocab.from_dict(meta["vocab"])
-            model.w_in, model.w_out = data["w_in"], data["w_out"]
+        """Load a model written by `save`; the config comes from the file.
+
+        Raises:
+            DataFormatError: the file is damaged or not a model (see
+                `seqnlp.word2vec.modelfile.read_model_file`).
+        """
+        from seqnlp.word2vec.modelfile import read_model_file
+
+        config, vocab, w_in, w_out = read_model_file(path, FORMAT_VERSION)
+        model = cls(config)
+        model.vocab, model.w_in, model.w_out = vocab, w_in, w_out
         return model
 
     def _require_vocab(self) -> None:

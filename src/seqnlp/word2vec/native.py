@@ -6,6 +6,7 @@ target, then renamed into place).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -24,6 +25,8 @@ NATIVE_FORMAT = "seqnlp.keyedvectors"
 NATIVE_FORMAT_VERSION = 1
 _VOCAB_FILE = "vocab.json"
 _VECTORS_FILE = "vectors.npy"
+_NPY_MAGIC = b"\x93NUMPY"
+_MAX_NPY_HEADER_BYTES = 1 << 16  # numpy writes 128 bytes or so; it reads at most 10,000
 
 
 def is_native(path: PathLike) -> bool:
@@ -177,7 +180,7 @@ def _read_meta(folder: Path) -> dict:
     if not meta_path.is_file():
         raise DataFormatError(folder, None, f"not a seqnlp vectors directory (no {_VOCAB_FILE})")
     try:
-        meta = json.loads(meta_path.read_bytes().decode("utf-8"))
+        meta = json.loads(meta_path.read_bytes().decode("utf-8-sig"))  # a BOM is dropped
     except OSError as exc:
         raise access_error(meta_path, exc, "cannot read") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -200,7 +203,7 @@ def _read_vectors_npy(path: Path, shape: tuple[int, int], mmap: bool) -> np.ndar
         raise DataFormatError(path, None, "missing vectors file")
     try:
         with open(path, "rb") as stream:
-            header_shape, fortran, dtype = _read_npy_header(stream, path)
+            header_shape, fortran, dtype = read_npy_header(stream, path)
             data_start = stream.tell()
         file_size = os.stat(path).st_size
     except OSError as exc:
@@ -225,20 +228,47 @@ def _read_vectors_npy(path: Path, shape: tuple[int, int], mmap: bool) -> np.ndar
     except OSError as exc:
         raise access_error(path, exc, "cannot read") from None
     except (ValueError, EOFError) as exc:
-        raise DataFormatError(path, None, f"not a readable .npy array ({_first_line(exc)})") from None
+        reason = _first_line(exc)
+        raise DataFormatError(path, None, f"not a readable .npy array ({reason})") from None
     return np.ascontiguousarray(vectors) if fortran else vectors
 
 
-def _read_npy_header(stream: BinaryIO, path: Path) -> tuple[tuple[int, ...], bool, np.dtype]:
+def read_npy_header(stream: BinaryIO, path: PathLike) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """`(shape, fortran_order, dtype)` from the `.npy` header at the stream's position,
+    which is left at the first byte of the data.
+
+    Nothing is allocated from the header's claims: its length field is checked against
+    `_MAX_NPY_HEADER_BYTES` before the header is read (numpy would first allocate the
+    claimed length, up to 4 GiB). numpy parses the header as a Python literal, and
+    damaged bytes make it raise almost anything (ValueError, SyntaxError,
+    tokenize.TokenError, ...): each becomes a `DataFormatError` naming `path`.
+    """
     try:
-        version = np.lib.format.read_magic(stream)
+        prefix = stream.read(len(_NPY_MAGIC) + 2)
+        if len(prefix) < len(_NPY_MAGIC) + 2 or not prefix.startswith(_NPY_MAGIC):
+            raise DataFormatError(path, None, "not a readable .npy file (no magic string)")
+        version = (prefix[-2], prefix[-1])
+        if version not in ((1, 0), (2, 0)):
+            raise DataFormatError(path, None, f"unsupported .npy format version {version}")
+        length_field = stream.read(2 if version == (1, 0) else 4)
+        length = int.from_bytes(length_field, "little")
+        if len(length_field) not in (2, 4) or length > _MAX_NPY_HEADER_BYTES:
+            raise DataFormatError(
+                path, None, f"the .npy header claims {length:,} bytes, more than a header "
+                f"takes ({_MAX_NPY_HEADER_BYTES:,}): the file is damaged"
+            )
+        header = io.BytesIO(prefix + length_field + stream.read(length))
+        np.lib.format.read_magic(header)
         if version == (1, 0):
-            return np.lib.format.read_array_header_1_0(stream)
-        if version == (2, 0):
-            return np.lib.format.read_array_header_2_0(stream)
-    except (ValueError, EOFError, SyntaxError, TypeError) as exc:
-        raise DataFormatError(path, None, f"not a readable .npy file ({_first_line(exc)})") from None
-    raise DataFormatError(path, None, f"unsupported .npy format version {version}")
+            return np.lib.format.read_array_header_1_0(header)
+        return np.lib.format.read_array_header_2_0(header)
+    except OSError as exc:
+        raise access_error(path, exc, "cannot read") from None
+    except DataFormatError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any type: see the docstring
+        reason = _first_line(exc)
+        raise DataFormatError(path, None, f"not a readable .npy file ({reason})") from None
 
 
 def _first_line(exc: BaseException) -> str:
