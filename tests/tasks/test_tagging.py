@@ -177,3 +177,27 @@ def test_constrained_tagger_never_decodes_forbidden_bmes() -> None:
         assert path[0] in "BS" and path[-1] in "ES"
         for bad in ("BB", "BS", "MB", "MS", "EM", "EE", "SM", "SE"):
             assert bad not in path
+
+
+def test_character_encoder_equals_the_reference_encoding(trained_cws) -> None:
+    import numpy as np
+
+    from seqnlp.tasks.tagging import CharacterEncoder, encode_tagging
+
+    loaded = load_model(trained_cws[0])
+    texts = ["我爱北京天安门", "x北京𝕏", "人", "天安门广场和人民大会堂的研究生"]
+    fast = CharacterEncoder(loaded.vocabs).encode(texts)
+    reference = encode_tagging([tuple(t) for t in texts], loaded.vocabs, with_tags=False)
+    for a, b in zip(fast.tokens + fast.bigrams, reference.tokens + reference.bigrams):
+        assert np.array_equal(a, b)
+
+
+def test_length_batches_bound_items_and_characters() -> None:
+    from seqnlp.tasks.segment import length_batches
+
+    lengths = [5, 300, 1, 40, 40, 7, 1000]
+    batches = length_batches(lengths, batch_size=3, max_chars=100)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) <= 3
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 100

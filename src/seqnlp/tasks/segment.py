@@ -66,21 +66,25 @@ def _chunks(text: str, size: int) -> list[str]:
 
 def _model_cuts(loaded: Any, texts: Sequence[str], batch_size: int) -> list[set[int]]:
     """For each text, the offsets where the model starts a new word (0 excluded)."""
-    from seqnlp.tasks.tagging import encode_tagging, make_tagging_batch
+    from seqnlp.tasks.tagging import CharacterEncoder, make_tagging_batch
 
     model = loaded.model
     model.eval()
     normalize = loaded.normalize == "width"
-    inputs = [tuple(normalize_width(t) if normalize else t) for t in texts]
-    encoded = encode_tagging(inputs, loaded.vocabs, with_tags=False)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    encoder = getattr(loaded, "_character_encoder", None)
+    if encoder is None:
+        encoder = CharacterEncoder(loaded.vocabs)
+        try:
+            loaded._character_encoder = encoder  # built once per loaded model
+        except AttributeError:
+            pass
+    encoded = encoder.encode([normalize_width(t) if normalize else t for t in texts])
     tags = model.config.tags
     starts = {i for i, tag in enumerate(tags) if tag in ("B", "S")}
     ends = {i for i, tag in enumerate(tags) if tag in ("E", "S")}
     cuts: list[set[int]] = [set() for _ in texts]
     with torch.no_grad():
-        for first in range(0, len(order), batch_size):
-            group = order[first : first + batch_size]
+        for group in length_batches([len(t) for t in texts], batch_size):
             batch = make_tagging_batch(encoded, group)
             emissions, _ = model(**batch)
             decoded = model.decode(emissions, batch["lengths"]).tolist()
@@ -89,6 +93,25 @@ def _model_cuts(loaded: Any, texts: Sequence[str], batch_size: int) -> list[set[
                 cuts[index] = {t for t in range(1, len(path))
                                if path[t] in starts or path[t - 1] in ends}
     return cuts
+
+
+MAX_BATCH_CHARS = 16_384  # padded characters per forward pass: bounds the activations' memory
+
+
+def length_batches(lengths: Sequence[int], batch_size: int,
+                   max_chars: int = MAX_BATCH_CHARS) -> list[list[int]]:
+    """Indices grouped shortest first into batches of at most `batch_size` items and
+    about `max_chars` padded positions (one long item may exceed it alone)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for index in order:
+        if current and (len(current) == batch_size
+                        or (len(current) + 1) * lengths[index] > max_chars):
+            batches.append(current)
+            current = []
+        current.append(index)
+    return [*batches, current] if current else batches
 
 
 class _Lexicon:
@@ -142,10 +165,8 @@ def tag_sentences(loaded: Any, sentences: Sequence[Sequence[str]], batch_size: i
     result: list[list[str]] = [[] for _ in sentences]
     real = [i for i, s in enumerate(sentences) if len(s)]
     encoded = encode_tagging([sentences[i] for i in real], loaded.vocabs, with_tags=False)
-    order = sorted(range(len(real)), key=lambda i: len(sentences[real[i]]))
     with torch.no_grad():
-        for first in range(0, len(order), batch_size):
-            group = order[first : first + batch_size]
+        for group in length_batches([len(sentences[i]) for i in real], batch_size):
             batch = make_tagging_batch(encoded, group)
             emissions, _ = model(**batch)
             decoded = model.decode(emissions, batch["lengths"]).tolist()

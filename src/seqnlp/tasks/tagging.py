@@ -102,6 +102,65 @@ def encode_tagging(sentences: Sequence[TaggedSentence] | Sequence[Sequence[str]]
     return EncodedTagging(tokens, bigrams, chars, tags)
 
 
+class CharacterEncoder:
+    """Vectorised `encode_tagging` for raw character strings (segmentation at speed).
+
+    Characters map to ids through a table indexed by code point; a bigram is the pair of its
+    characters' ids, looked up by binary search in the sorted pairs of the bigram vocabulary.
+    A bigram holding a character outside the token vocabulary reads as `<unk>`, as it does
+    in `encode_tagging` unless a bigram was seen whose character was cut from the tokens.
+    """
+
+    def __init__(self, vocabs: dict[str, Vocab]) -> None:
+        tokens = vocabs["tokens"]
+        self.unk = tokens.unk_index if tokens.unk_index is not None else 0
+        single = [(t, i) for i, t in enumerate(tokens.itos) if len(t) == 1]
+        size = max((ord(t) for t, _ in single), default=0) + 1
+        self.table = np.full(size, self.unk, dtype=np.int64)
+        for token, index in single:
+            self.table[ord(token)] = index
+        self.bigrams = vocabs.get("bigrams")
+        if self.bigrams is not None:
+            self._index_bigrams(tokens, self.bigrams)
+
+    def _index_bigrams(self, tokens: Vocab, bigrams: Vocab) -> None:
+        self.base = len(tokens) + 2  # ids len(tokens), len(tokens) + 1: BOS, EOS
+        side = {**tokens.stoi, BOS: len(tokens), EOS: len(tokens) + 1}
+        keys, ids = [], []
+        for index, bigram in enumerate(bigrams.itos):
+            for cut in (1, len(bigram) - 1, len(BOS), len(bigram) - len(EOS)):
+                left, right = bigram[:cut], bigram[cut:]
+                if left in side and right in side and (left in (BOS,) or len(left) == 1) \
+                        and (right == EOS or len(right) == 1):
+                    keys.append(side[left] * self.base + side[right])
+                    ids.append(index)
+                    break
+        order = np.argsort(np.array(keys, dtype=np.int64))
+        self.keys = np.array(keys, dtype=np.int64)[order]
+        self.ids = np.array(ids, dtype=np.int64)[order]
+        self.bigram_unk = bigrams.unk_index if bigrams.unk_index is not None else 0
+
+    def char_ids(self, text: str) -> np.ndarray:
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        inside = points < len(self.table)
+        return np.where(inside, self.table[np.minimum(points, len(self.table) - 1)], self.unk)
+
+    def bigram_ids(self, ids: np.ndarray) -> np.ndarray:
+        n = self.base - 2
+        padded = np.concatenate([[n], ids, [n + 1]])
+        keys = padded[:-1] * self.base + padded[1:]
+        where = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        found = self.ids[where] if len(self.keys) else np.zeros_like(keys)
+        hit = (self.keys[where] == keys) if len(self.keys) else np.zeros(len(keys), bool)
+        pair_ids = np.where(hit, found, self.bigram_unk)
+        return np.stack([pair_ids[:-1], pair_ids[1:]], axis=1)
+
+    def encode(self, texts: Sequence[str]) -> EncodedTagging:
+        tokens = [self.char_ids(t) for t in texts]
+        bigrams = [self.bigram_ids(t) for t in tokens] if self.bigrams is not None else None
+        return EncodedTagging(tokens, bigrams, None, None)
+
+
 def _word_chars(words: Sequence[str], vocab: Vocab) -> np.ndarray:
     width = max(1, min(MAX_WORD_CHARS, max((len(w) for w in words), default=1)))
     table = np.zeros((len(words), width), dtype=np.int64)

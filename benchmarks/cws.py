@@ -1,0 +1,307 @@
+"""Chinese word segmentation on the SIGHAN 2005 PKU test set: seqnlp's BiLSTM-CRF taggers
+against jieba, side by side, with the same scorer on the same file.
+
+Training data: People's Daily, January 1998 (`pfr1998`, PKU standard), 5% of its paragraphs
+held out as dev (seed 0) for model selection; the February file is not used. Test: the raw
+`pku_test.utf8` is segmented as a user would (`seqnlp.tasks.segment.segment_lines`, which
+keeps the input's characters), then scored against `pku_test_gold.utf8` with the bakeoff's
+measures (word precision, recall, F1; OOV rate and OOV/IV recall, OOV = not a word of the
+training split). Full-width ASCII forms are mapped to ASCII on both sides before scoring.
+The MSR test set is scored too, as a cross-standard figure (PKU-trained models, no target).
+
+Parts:
+  train   train every model of MODELS (or --models) through the shared pipeline, each
+          keeping its best dev-F1 epoch; models are cached in --cache.
+  eval    score each cached model and jieba on PKU (and MSR) test: F1, OOV/IV recall,
+          characters/s over the whole test file (best of 3 passes, batched), and the peak
+          memory of a fresh process that loads the segmenter and segments the file.
+
+Usage (heavy: run under `flock /tmp/seqnlp-cpu.lock`):
+    python benchmarks/cws.py --part train eval            # the published numbers
+    python benchmarks/cws.py --part train eval --quick    # small slices, for development
+    python benchmarks/cws.py --render                     # rewrite cws.md from cws.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SEQNLP_SHARED", REPO.parent / "shared" / "datasets"))
+RESULTS = REPO / "benchmarks" / "results"
+CACHE = Path(os.environ.get("SEQNLP_BENCH_CACHE", "/tmp/seqnlp-bench-cws"))
+
+# The models compared: the options of `seqnlp tagger train --task cws` (model table) and its
+# trainer options. Sizes span the accuracy / speed trade-off.
+MODELS: dict[str, dict[str, Any]] = {
+    "bilstm-200": {
+        "model": {"encoder": "lstm", "embedding_dim": 100, "bigram_dim": 100,
+                  "hidden_size": 200, "dropout": 0.2},
+        "trainer": {"optimizer": "adam", "lr": 2e-3, "epochs": 12, "patience": 3,
+                    "clip_norm": 5.0},
+        "batch_size": 32,
+    },
+    "bilstm-64": {
+        "model": {"encoder": "lstm", "embedding_dim": 64, "bigram_dim": 64,
+                  "hidden_size": 64, "dropout": 0.2},
+        "trainer": {"optimizer": "adam", "lr": 3e-3, "epochs": 12, "patience": 3,
+                    "clip_norm": 5.0},
+        "batch_size": 32,
+    },
+    "idcnn-128": {
+        "model": {"encoder": "idcnn", "embedding_dim": 64, "bigram_dim": 64,
+                  "hidden_size": 128, "num_layers": 1, "dropout": 0.2},
+        "trainer": {"optimizer": "adam", "lr": 2e-3, "epochs": 12, "patience": 3,
+                    "clip_norm": 5.0},
+        "batch_size": 32,
+    },
+}
+
+
+def ensure_data() -> None:
+    from seqnlp.datasets import dataset_status, fetch
+
+    for name in ("pfr1998", "sighan2005"):
+        if not dataset_status(name).complete:
+            fetch(name, from_dir=SHARED / name)
+
+
+def load_data(quick: bool) -> Any:
+    import dataclasses
+
+    from seqnlp.tasks.tagging_data import load_tagging_data
+
+    data = load_tagging_data("cws", "pfr1998", dev_fraction=0.05, seed=0)
+    if quick:
+        data = dataclasses.replace(data, train=data.train[:2000], dev=data.dev[:200])
+    return data
+
+
+# ---------------------------------------------------------------------------------- train
+
+def train_model(name: str, data: Any, quick: bool, threads: int) -> dict[str, Any]:
+    """Train one model of MODELS, save it in the cache, return its record."""
+    import torch
+
+    from seqnlp.models.tagger import describe
+    from seqnlp.nn import count_parameters
+    from seqnlp.tasks.pipeline import save_trained, train_task
+    from seqnlp.tasks.tagging import TaggingTask
+    from seqnlp.training import TrainerConfig
+
+    spec = MODELS[name]
+    torch.set_num_threads(threads)
+    trainer = dict(spec["trainer"], epochs=1 if quick else spec["trainer"]["epochs"])
+    config = TrainerConfig(**trainer, device="cpu", progress=sys.stderr.isatty(), seed=0,
+                           checkpoint_dir=str(CACHE / f"ckpt-{name}{'-quick' if quick else ''}"))
+    task = TaggingTask(data, spec["batch_size"], bigrams=bool(spec["model"].get("bigram_dim")))
+
+    def report(trainer_: Any, record: dict[str, Any]) -> None:
+        for item in trainer_.history[report.printed:]:
+            print(f"{name} epoch {item['epoch'] + 1}: loss {item['train_loss']:.3f} dev F1 "
+                  f"{item['metrics'].get('f1', float('nan')):.4f} "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+        report.printed = len(trainer_.history)
+
+    report.printed = 0  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    trained = train_task(task, spec["model"], config, resume=True, on_step=report)
+    seconds = time.perf_counter() - start
+    path = model_path(name, quick)
+    save_trained(path, task, trained, {"dev_f1": trained.dev.get("f1"),
+                                       "train_seconds": seconds})
+    return {"model": name, "config": describe(trained.model.config), "batch_size":
+            spec["batch_size"], "trainer": spec["trainer"],
+            "parameters": count_parameters(trained.model),
+            "file_mb": round(path.stat().st_size / 2**20, 2),
+            "train_seconds": round(seconds, 1), "epochs_run": trained.fit.epochs_completed,
+            "best_epoch": (trained.fit.best_epoch or 0) + 1,
+            "dev_f1_by_epoch": [round(e["metrics"]["f1"], 4) for e in trained.fit.history],
+            "dev_f1": round(trained.dev["f1"], 4)}
+
+
+def model_path(name: str, quick: bool) -> Path:
+    return CACHE / f"{name}{'-quick' if quick else ''}.pt"
+
+
+# ----------------------------------------------------------------------------------- eval
+
+def test_set(corpus: str) -> tuple[list[str], list[list[str]]]:
+    """The raw test lines and the gold words (width-normalised) of PKU or MSR."""
+    from seqnlp.datasets import split_files
+    from seqnlp.text.chinese import normalize_width, read_raw_lines, read_segmented
+
+    files = split_files("sighan2005")
+    raw = list(read_raw_lines(files[f"{corpus}_test"]))
+    gold = [[normalize_width(w) for w in words]
+            for words in read_segmented(files[f"{corpus}_test_gold"])]
+    if len(raw) != len(gold):
+        raise SystemExit(f"{corpus}: {len(raw)} test lines but {len(gold)} gold lines")
+    return raw, gold
+
+
+def score(predicted: list[list[str]], gold: list[list[str]], train_words: Any) -> dict:
+    """Bakeoff measures; a line whose gold characters differ from the raw line's (16 MSR
+    lines, where a quotation mark sits on the neighbouring line) is left out and counted."""
+    from seqnlp.text.chinese import normalize_width
+    from seqnlp.training.chunk_metrics import segmentation_scores
+
+    normalized = [[normalize_width(w) for w in words] for words in predicted]
+    pairs = [(g, p) for g, p in zip(gold, normalized) if "".join(g) == "".join(p)]
+    scores = segmentation_scores([g for g, _ in pairs], [p for _, p in pairs], train_words)
+    return {**{k: round(v, 4) for k, v in scores.as_dict().items()},
+            "lines_left_out": len(gold) - len(pairs)}
+
+
+# A fresh process segments the whole test file: its time (best of 3 passes, after one
+# warm-up line) and its peak resident memory.
+RUNNER = r"""
+import json, resource, sys, time
+kind, target, path, threads = sys.argv[1:5]
+lines = [l.rstrip("\r\n") for l in open(path, encoding="utf-8")]
+if kind == "seqnlp":
+    import torch
+    torch.set_num_threads(int(threads))
+    from seqnlp.models import load_model
+    from seqnlp.tasks.segment import segment_lines
+    model = load_model(target)
+    run = lambda: segment_lines(model, lines, batch_size=512)
+else:
+    import jieba, logging
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    run = lambda: [[w for w in jieba.cut(l) if w.strip()] for l in lines]
+times = []
+for _ in range(3):
+    start = time.perf_counter(); words = run(); times.append(time.perf_counter() - start)
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": min(times), "peak_rss_mb": round(rss, 1), "words": words}))
+"""
+
+
+def segment_in_process(kind: str, target: str, raw: list[str], threads: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "test.txt"
+        path.write_text("\n".join(raw) + "\n", encoding="utf-8")
+        out = subprocess.run([sys.executable, "-c", RUNNER, kind, target, str(path),
+                              str(threads)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def evaluate(name: str, kind: str, target: str, data: Any, threads: int) -> dict[str, Any]:
+    record: dict[str, Any] = {"segmenter": name}
+    for corpus in ("pku", "msr"):
+        raw, gold = test_set(corpus)
+        run = segment_in_process(kind, target, raw, threads)
+        words = run["words"]
+        chars = sum(len("".join(line.split())) for line in raw)
+        record[corpus] = {**score(words, gold, data.train_words),
+                          "chars_per_second": round(chars / run["seconds"]),
+                          "peak_rss_mb": run["peak_rss_mb"], "chars": chars}
+        print(f"{name} {corpus}: {json.dumps(record[corpus])}", flush=True)
+    return record
+
+
+# --------------------------------------------------------------------------------- report
+
+def environment(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    cpu = platform.processor() or "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {"command": "python benchmarks/cws.py " + " ".join(args.argv),
+            "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "cpu": cpu, "cores": os.cpu_count(), "threads": args.threads,
+            "torch": torch.__version__, "load_average_1min": round(os.getloadavg()[0], 2),
+            "quick": args.quick}
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = ["# Chinese word segmentation (`benchmarks/cws.py`)", "",
+             "Trained on pfr1998 January (PKU standard), 5% held out as dev; scored on the "
+             "SIGHAN 2005 test sets with the bakeoff's measures. Every number below was "
+             "measured by the command shown with it.", ""]
+    train = results.get("train")
+    if train:
+        env = train["environment"]
+        lines += ["## Training", "", f"`{env['command']}`; {env['date']}; {env['cpu']}, "
+                  f"{env['threads']} threads; load {env['load_average_1min']}", "",
+                  "| model | params | file MB | dev F1 (by epoch) | best epoch | train s |",
+                  "|---|---:|---:|---|---:|---:|"]
+        for r in train["models"]:
+            lines.append(f"| {r['model']} | {r['parameters']:,} | {r['file_mb']} | "
+                         f"{r['dev_f1']} ({', '.join(map(str, r['dev_f1_by_epoch']))}) | "
+                         f"{r['best_epoch']} | {r['train_seconds']} |")
+        lines.append("")
+    evaluation = results.get("eval")
+    if evaluation:
+        env = evaluation["environment"]
+        lines += ["## Test (PKU; MSR cross-standard)", "", f"`{env['command']}`; {env['date']};"
+                  f" {env['cpu']}, {env['threads']} threads; load {env['load_average_1min']}",
+                  "", "| segmenter | PKU F1 | P | R | OOV recall | IV recall | chars/s | "
+                  "peak RSS MB | MSR F1 |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in evaluation["segmenters"]:
+            p, m = r["pku"], r["msr"]
+            lines.append(f"| {r['segmenter']} | {p['f1']} | {p['precision']} | {p['recall']} "
+                         f"| {p['oov_recall']} | {p['iv_recall']} | {p['chars_per_second']:,} "
+                         f"| {p['peak_rss_mb']} | {m['f1']} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", nargs="+", choices=("train", "eval"), default=[])
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=sorted(MODELS))
+    parser.add_argument("--quick", action="store_true", help="2,000 training paragraphs, 1 epoch")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-peers", action="store_true", help="eval: seqnlp models only")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results folder (default benchmarks/results; --quick: the cache)")
+    parser.add_argument("--render", action="store_true", help="only rewrite cws.md")
+    args = parser.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else argv
+    out = args.out or (CACHE / "results" if args.quick else RESULTS)
+    path = out / "cws.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    if not args.render:
+        ensure_data()
+        data = load_data(args.quick)
+        if "train" in args.part:
+            records = [train_model(name, data, args.quick, args.threads) for name in args.models]
+            previous = {r["model"]: r for r in results.get("train", {}).get("models", [])}
+            previous.update({r["model"]: r for r in records})
+            results["train"] = {"environment": environment(args),
+                                "models": list(previous.values())}
+            _write(results, out)
+        if "eval" in args.part:
+            rows = [evaluate(name, "seqnlp", str(model_path(name, args.quick)), data,
+                             args.threads) for name in args.models]
+            if not args.no_peers:
+                rows.append(evaluate("jieba 0.42.1 (default dictionary)", "jieba", "", data, 1))
+            results["eval"] = {"environment": environment(args), "segmenters": rows}
+            _write(results, out)
+    _write(results, out)
+
+
+def _write(results: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cws.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    (out / "cws.md").write_text(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
