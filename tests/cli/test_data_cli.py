@@ -137,3 +137,33 @@ def test_text_of_a_dataset_without_running_text_is_refused(
     code, _, err = run(capsys, "data", "text", "sst", "-o", str(tmp_path / "x.txt"))
     assert code != 0 and "imdb, ptb, wikitext-2" in err
     assert not (tmp_path / "x.txt").exists()
+
+
+def test_info_and_list_report_a_file_changed_after_the_import(
+    capsys: pytest.CaptureFixture[str], data_home: Path
+) -> None:
+    run(capsys, "data", "get", "wordsim", "--from", str(shared_file("wordsim")))
+    path = data_home / "wordsim" / "wordsim353.tsv"
+    path.write_bytes(path.read_bytes().replace(b"tiger", b"tigre", 1))  # same size
+    code, out, _ = run(capsys, "data", "info", "wordsim")
+    assert code == 0 and "statistics" not in out
+    assert out.splitlines()[-1] == (
+        f"data home: {data_home / 'wordsim'} (changed: wordsim353.tsv was modified after it "
+        "was verified; run `seqnlp data verify wordsim`)")
+    code, out, _ = run(capsys, "data", "list")
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("wordsim")] == [
+        "changed"]
+    code, out, err = run(capsys, "data", "path", "wordsim")
+    assert (code, out) == (1, "") and "seqnlp data verify wordsim" in err
+
+
+def test_info_of_files_without_a_record_says_to_verify_them(
+    capsys: pytest.CaptureFixture[str], data_home: Path
+) -> None:
+    run(capsys, "data", "get", "wordsim", "--from", str(shared_file("wordsim")))
+    (data_home / ".verified" / "wordsim.json").unlink()
+    code, out, _ = run(capsys, "data", "info", "wordsim", "--no-stats")
+    assert code == 0 and out.splitlines()[-1].endswith(
+        "(complete, not verified by this seqnlp: run `seqnlp data verify wordsim`)")
+    assert run(capsys, "data", "verify", "wordsim")[0] == 0
+    assert run(capsys, "data", "info", "wordsim", "--no-stats")[1].endswith("(complete)\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import seqnlp.datasets as datasets
-from seqnlp.datasets import dataset_dir, dataset_status, split_files
+from seqnlp.datasets import REGISTRY, dataset_dir, dataset_status, split_files
 from seqnlp.errors import DatasetError
 
 
@@ -48,10 +48,11 @@ def test_a_partial_dataset_is_not_complete(data_home: Path) -> None:
 def test_raw_and_stored_forms_both_count_as_present(data_home: Path) -> None:
     folder = data_home / "sst"
     folder.mkdir(parents=True)
+    sizes = {form.name: form.size for f in REGISTRY["sst"].files for form in f.forms}
     for name in ("train.txt", "dev.txt", "test.txt.xz"):  # test.txt.xz is no accepted form
-        (folder / name).write_text("x")
+        (folder / name).write_bytes(b"x" * sizes.get(name, 1))  # sizes right, never verified
     assert dataset_status("sst").missing == ("test",)
-    (folder / "test.txt").write_text("x")
+    (folder / "test.txt").write_bytes(b"x" * sizes["test.txt"])
     assert split_files("sst") == {
         "train": folder / "train.txt", "dev": folder / "dev.txt", "test": folder / "test.txt"
     }

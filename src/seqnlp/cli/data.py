@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -33,7 +34,7 @@ def list_datasets() -> None:
     typer.echo(f"{'NAME':<12} {'PRESENT':<14} {'SIZE':>9}  DESCRIPTION")
     for spec in iter_specs():
         status = dataset_status(spec.name)
-        present = {"complete": "yes", "absent": "no"}.get(
+        present = {"complete": "yes", "absent": "no", "changed": "changed"}.get(
             status.state, f"partial {len(status.present)}/{len(spec.files)}"
         )
         size = status.size if status.present else spec.stored_size
@@ -66,9 +67,19 @@ def info(
     if spec.notes:
         typer.echo(f"notes: {spec.notes}")
     status = dataset_status(spec.name)
-    typer.echo(f"data home: {status.folder} ({status.state})")
+    typer.echo(f"data home: {status.folder} ({_state(status)})")
     if stats and status.complete:
         _echo_statistics(spec.name)
+
+
+def _state(status: Any) -> str:
+    """The state of a dataset in the data home, and what to run when it is not usable."""
+    verify = f"run `seqnlp data verify {status.name}`"
+    if status.changed:
+        return f"changed: {'; '.join(status.changed)}; {verify}"
+    if status.complete and not status.verified:
+        return f"complete, not verified by this seqnlp: {verify}"
+    return str(status.state)
 
 
 def _echo_statistics(name: str) -> None:
@@ -118,8 +129,14 @@ def get(
 
 @app.command()
 def verify(name: str = NAME) -> None:
-    """Rehash a dataset's files in the data home; exit 1 on any mismatch or missing file."""
+    """Rehash a dataset's files in the data home; exit 1 on any mismatch or missing file.
+
+    When every file matches, the files are recorded as verified again (a dataset reported
+    as changed, e.g. after copying the data home, becomes usable).
+    """
     from seqnlp.datasets import verify as verify_dataset
+    from seqnlp.datasets.home import get_command
+    from seqnlp.errors import SeqnlpError
 
     checks = verify_dataset(name)
     for check in checks:
@@ -129,9 +146,8 @@ def verify(name: str = NAME) -> None:
         typer.echo(line)
     failed = sum(not check.ok for check in checks)
     if failed:
-        typer.echo(f"{name}: {failed} of {len(checks)} files failed; "
-                   f"run `seqnlp data get {name}`", err=True)
-        raise typer.Exit(code=1)
+        raise SeqnlpError(f"{name}: {failed} of {len(checks)} files failed; "
+                          f"run `{get_command(name)}` to replace them")
     typer.echo(f"{name}: all {len(checks)} files ok")
 
 

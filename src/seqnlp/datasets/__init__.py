@@ -1,5 +1,7 @@
 """The dataset registry and data home: names, files, sha256 checksums, verified download or
-import (`fetch`), rehashing (`verify`) and the paths models read (`split_files`).
+import (`fetch`), rehashing (`verify`), a record of what was verified so that a file
+changed since is noticed without rehashing (`manifest`), and the paths models read
+(`split_files`, which refuses a changed dataset).
 
     from seqnlp.datasets import fetch, split_files
     fetch("sst", from_dir="../shared/datasets/sst")   # or fetch("sst") to download

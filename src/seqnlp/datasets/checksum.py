@@ -9,18 +9,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from seqnlp.datasets.home import dataset_dir, locate
+from seqnlp.datasets.home import dataset_dir, locate, record_verified
 from seqnlp.datasets.registry import get_spec
+from seqnlp.fileio import access_error
 
 BLOCK_BYTES = 1 << 20
 
 
 def sha256_file(path: Path) -> str:
-    """The hex sha256 of the file at `path`, read in 1 MiB blocks."""
+    """The hex sha256 of the file at `path`, read in 1 MiB blocks.
+
+    Raises:
+        FileAccessError: the file cannot be read (`PATH: cannot read: permission denied`).
+    """
     digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while block := stream.read(BLOCK_BYTES):
-            digest.update(block)
+    try:
+        with open(path, "rb") as stream:
+            while block := stream.read(BLOCK_BYTES):
+                digest.update(block)
+    except OSError as exc:
+        raise access_error(path, exc, "cannot read") from None
     return digest.hexdigest()
 
 
@@ -41,9 +49,22 @@ def copy_hashing(source: BinaryIO | Iterable[bytes], target: BinaryIO) -> tuple[
 
 
 def copy_file_hashing(source: Path, target: Path) -> str:
-    """Copy `source` to `target` (created or truncated) and return the sha256 of the bytes."""
-    with open(source, "rb") as src, open(target, "wb") as dst:
-        digest, _ = copy_hashing(src, dst)
+    """Copy `source` to `target` (created or truncated) and return the sha256 of the bytes.
+
+    Raises:
+        FileAccessError: `source` cannot be read or `target` written (naming which).
+    """
+    try:
+        src = open(source, "rb")
+    except OSError as exc:
+        raise access_error(source, exc, "cannot read") from None
+    with src:
+        try:
+            dst = open(target, "wb")
+        except OSError as exc:
+            raise access_error(target, exc, "cannot write") from None
+        with dst:
+            digest, _ = copy_hashing(src, dst)
     return digest
 
 
@@ -74,12 +95,17 @@ class FileCheck:
 def verify(name: str) -> list[FileCheck]:
     """Rehash every file of dataset `name` in the data home.
 
+    When every file matches, they are recorded as verified with their current sizes and
+    times (so a dataset reported as changed, e.g. after a copy that reset the times, is
+    usable again); otherwise the data home is left as it was.
+
     Returns:
         One `FileCheck` per registered file, in registry order. Nothing is raised for a
         mismatch or a missing file: callers decide (the CLI exits non-zero).
 
     Raises:
         DatasetError: when `name` is unknown.
+        FileAccessError: a file cannot be read, or the record cannot be written.
     """
     spec = get_spec(name)
     folder = dataset_dir(name)
@@ -94,4 +120,6 @@ def verify(name: str) -> list[FileCheck]:
         actual = sha256_file(path)
         status = "ok" if actual == form.sha256 else "mismatch"
         checks.append(FileCheck(data_file.key, form.name, status, form.sha256, actual))
+    if all(check.ok for check in checks):
+        record_verified(spec.name)
     return checks

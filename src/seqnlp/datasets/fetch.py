@@ -11,6 +11,7 @@ purpose is the `.part` file of an interrupted download, which the next call resu
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import os
 import shutil
@@ -23,10 +24,11 @@ from typing import BinaryIO
 
 from seqnlp.datasets.checksum import copy_file_hashing, copy_hashing, sha256_file
 from seqnlp.datasets.download import download
-from seqnlp.datasets.home import dataset_dir, locate
+from seqnlp.datasets.home import dataset_dir, locate, record_verified
 from seqnlp.datasets.registry import get_spec
 from seqnlp.datasets.spec import DataFile, DatasetSpec, FileForm, Source
-from seqnlp.errors import ChecksumError, DatasetError
+from seqnlp.errors import ChecksumError, DatasetError, FileAccessError
+from seqnlp.fileio import access_error
 
 PathLike = str | os.PathLike[str]
 _Local = tuple[FileForm | Source, Path]  # what was found in a folder, and where
@@ -35,7 +37,8 @@ _Local = tuple[FileForm | Source, Path]  # what was found in a folder, and where
 def fetch(name: str, from_dir: PathLike | None = None, *, progress: bool | None = None) -> Path:
     """Download dataset `name`, or import it from `from_dir`, into the data home.
 
-    Files already in the data home whose digest matches are kept as they are.
+    Files already in the data home whose digest matches are kept as they are (a damaged
+    one is replaced); the files are then recorded as verified (`seqnlp.datasets.manifest`).
 
     Args:
         name: a registered dataset.
@@ -65,6 +68,7 @@ def fetch(name: str, from_dir: PathLike | None = None, *, progress: bool | None 
             else:
                 _download_file(data_file, target, stage, progress)
         _install(spec, stage, target)
+    record_verified(spec.name)
     return target
 
 
@@ -76,8 +80,7 @@ def _already_valid(data_file: DataFile, folder: Path) -> bool:
 
 def _find_all(spec: DatasetSpec, wanted: list[DataFile], from_dir: Path) -> dict[str, _Local]:
     """Where each wanted file is in `from_dir` (or `from_dir/NAME`), all or an error."""
-    if not from_dir.is_dir():
-        raise DatasetError(f"{from_dir}: no such folder")
+    _check_folder(from_dir)
     folders = [from_dir]
     if (from_dir / spec.name).is_dir():
         folders.append(from_dir / spec.name)
@@ -91,6 +94,17 @@ def _find_all(spec: DatasetSpec, wanted: list[DataFile], from_dir: Path) -> dict
     raise DatasetError(f"{spec.name}: not found in {from_dir}: {listing}")
 
 
+def _check_folder(folder: Path) -> None:
+    """Refuse a `--from` that is not a readable folder, in words."""
+    if not folder.is_dir():
+        reason = "is a file, not a folder" if folder.exists() else "no such folder"
+        raise DatasetError(f"{folder}: {reason}")
+    try:
+        os.listdir(folder)
+    except OSError as exc:
+        raise access_error(folder, exc, "cannot read the folder") from None
+
+
 def _local_names(data_file: DataFile) -> list[str]:
     """The file names accepted for `data_file` in a local folder, in order of preference."""
     names = [form.name for form in data_file.forms]
@@ -100,7 +114,14 @@ def _local_names(data_file: DataFile) -> list[str]:
 
 
 def _find_local(data_file: DataFile, folder: Path) -> _Local | None:
-    """The first accepted form of `data_file` found in `folder`."""
+    """The first accepted form of `data_file` found in `folder`.
+
+    Raises:
+        FileAccessError: one of its names is a folder there.
+    """
+    for name in _local_names(data_file):
+        if (folder / name).is_dir():
+            raise FileAccessError(folder / name, "is a folder, not a file", errno.EISDIR)
     found = locate(data_file, folder)
     if found is not None:
         return found

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from seqnlp.datasets.home import split_files
+from seqnlp.datasets.registry import get_spec
 from seqnlp.errors import DatasetError
 from seqnlp.fileio import atomic_write, iter_lines
 
@@ -32,6 +33,7 @@ def corpus_lines(name: str) -> Iterator[list[str]]:
     Raises:
         DatasetError: `name` has no running text, or is not in the data home.
     """
+    get_spec(name)  # an unknown name is told the known ones
     if name not in EXPORTABLE:
         raise DatasetError(f"no running text for {name!r}; choose one of {', '.join(EXPORTABLE)}")
     files = split_files(name)
