@@ -4,6 +4,7 @@ real questions-words / WordSim-353 / SimLex-999 files."""
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -274,4 +275,16 @@ def test_too_few_known_pairs_is_an_error(tmp_path) -> None:
     path = tmp_path / "pairs.tsv"
     path.write_text("a\tb\t1.0\nx\ty\t2.0\n")
     with pytest.raises(SeqnlpError, match="only 1 of 2 pairs"):
+        evaluate_word_pairs(kv, path)
+
+
+@pytest.mark.parametrize(("vectors", "scores", "what"), [
+    (np.eye(3, dtype=np.float32), (2.0, 7.0), "cosine similarity (0)"),
+    (np.array([[1, 0], [1, 1], [0, 1]], np.float32), (5.0, 5.0), "human score (5)"),
+])
+def test_an_undefined_correlation_is_an_error_not_nan(tmp_path, vectors, scores, what) -> None:
+    kv = KeyedVectors(vectors, ["a", "b", "c"])
+    path = tmp_path / "pairs.tsv"
+    path.write_text(f"a\tb\t{scores[0]}\nb\tc\t{scores[1]}\n")
+    with pytest.raises(SeqnlpError, match=rf"all 2 pairs .* same {re.escape(what)}, so no"):
         evaluate_word_pairs(kv, path)

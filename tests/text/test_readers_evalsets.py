@@ -114,3 +114,15 @@ def test_invalid_utf8_and_empty_files(tmp_path: Path, reader) -> None:  # type: 
     with pytest.raises(DataFormatError) as info:
         list(reader(path))
     assert str(info.value) == f"{path}: file is empty"
+
+
+@pytest.mark.parametrize(("reader", "content", "message"), [
+    (read_analogies, ": capital-common-countries\n\n", "no questions"),
+    (read_word_pairs, "# word1 word2 score\n\n", "no word pairs"),
+])
+def test_a_file_without_any_entry_is_an_error(tmp_path: Path, reader, content, message) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "set.txt"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataFormatError, match=message) as info:
+        list(reader(path))
+    assert str(info.value).startswith(f"{path}: ")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from seqnlp.cli.w2v_train import train_command
+from seqnlp.errors import SeqnlpError
 
 if TYPE_CHECKING:
     from seqnlp.embeddings.evaluate import AnalogyResult
@@ -111,11 +112,15 @@ def evaluate(
     the data home (`seqnlp data get wordsim`); with any of them, only those are evaluated.
     """
     from seqnlp.embeddings.evaluate import METHODS, evaluate_analogies, evaluate_word_pairs
+    from seqnlp.fileio import open_binary
 
     if method not in METHODS:
         raise typer.BadParameter(f"must be one of {', '.join(METHODS)}", param_hint="--method")
     if analogies is None and wordsim is None and simlex is None:
         analogies, wordsim, simlex = _default_eval_files()
+    for path in (analogies, wordsim, simlex):  # a missing file is found before the vectors load
+        if path is not None:
+            open_binary(path).close()
     kv = _load(vectors)
     if analogies is not None:
         result = evaluate_analogies(kv, analogies, restrict_vocab=restrict_vocab, method=method)
@@ -154,6 +159,7 @@ def plot(
 ) -> None:
     """Draw a heatmap of raw vectors, or a labelled PCA or t-SNE scatter, as a PNG."""
     from seqnlp.embeddings.plots import KINDS, plot_vectors
+    from seqnlp.fileio import check_writable
 
     if kind not in KINDS:
         raise typer.BadParameter(f"must be one of {', '.join(KINDS)}", param_hint="--kind")
@@ -162,9 +168,12 @@ def plot(
             "give exactly one of --words and --top", param_hint="--words/--top"
         )
     chosen = None if words is None else [w.strip() for w in words.split(",") if w.strip()]
+    check_writable(output)
     kv = _load(vectors)
     try:
         path = plot_vectors(kv, output, kind, words=chosen, top=top, seed=seed)
+    except SeqnlpError:  # a file error is no usage error, though it is a ValueError too
+        raise
     except ValueError as exc:  # too few words for t-SNE, an empty --words list
         raise typer.BadParameter(str(exc), param_hint="--words/--top") from None
     typer.echo(f"wrote {path}")

@@ -47,9 +47,13 @@ def train_command(
         None, "--progress/--no-progress", help="Progress bar; default: on a terminal."),
 ) -> None:
     """Train word2vec (skip-gram or CBOW) on CORPUS and write the vectors."""
+    from seqnlp.fileio import check_writable
     from seqnlp.word2vec.config import Word2VecConfig
     from seqnlp.word2vec.model import Word2Vec
 
+    for path in (output, model_path):  # refused now, not after the training run
+        if path is not None:
+            check_writable(path)
     try:
         config = Word2VecConfig(
             architecture=architecture, loss=loss, vector_size=size, window=window,

@@ -287,7 +287,9 @@ def evaluate_word_pairs(
         A `WordPairsResult`; pairs with an unknown word are skipped and counted in `oov`.
 
     Raises:
-        SeqnlpError: fewer than 2 pairs are in the vocabulary.
+        SeqnlpError: fewer than 2 pairs are in the vocabulary, or a correlation that is
+            undefined because every known pair has the same human score (or the same
+            cosine): a NaN would be printed as if it were a result.
     """
     ok_vocab, _ = _restricted_vocab(kv, restrict_vocab, case_insensitive)
     fold = str.upper if case_insensitive else _identity
@@ -299,6 +301,12 @@ def evaluate_word_pairs(
         )
     normed = kv.get_normed_vectors()
     model = np.einsum("ij,ij->i", normed[left], normed[right])  # (P,) cosines
+    for values, what in ((gold, "human score"), (model, "cosine similarity")):
+        if np.all(values == values[0]):
+            raise SeqnlpError(
+                f"{path}: all {len(gold)} pairs in the vocabulary have the same {what} "
+                f"({values[0]:g}), so no correlation can be computed"
+            )
     return WordPairsResult(
         spearman=spearman(gold, model),
         pearson=pearson(gold, model),

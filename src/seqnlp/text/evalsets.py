@@ -56,9 +56,11 @@ def read_analogies(path: PathLike) -> Iterator[AnalogyQuestion]:
 
     Raises:
         DataFormatError: on a question line without exactly 4 words, a question before
-            any section header, a header without a name, invalid UTF-8 or an empty file.
+            any section header, a header without a name, invalid UTF-8, an empty file or
+            a file without any question.
     """
     section: str | None = None
+    found = False
     for lineno, text in iter_lines(path):
         if text.startswith(":"):
             section = text[1:].strip()
@@ -76,7 +78,11 @@ def read_analogies(path: PathLike) -> Iterator[AnalogyQuestion]:
             raise DataFormatError(
                 path, lineno, "question before the first ': section' header"
             )
+        found = True
         yield AnalogyQuestion(section, *words)
+    if not found:
+        raise DataFormatError(path, None, "no questions: expected lines 'a b c d' under "
+                              "': section' headers")
 
 
 def read_word_pairs(path: PathLike) -> Iterator[WordPair]:
@@ -93,8 +99,9 @@ def read_word_pairs(path: PathLike) -> Iterator[WordPair]:
 
     Raises:
         DataFormatError: on a line without exactly 3 fields, a score that is not a
-            finite number, invalid UTF-8 or an empty file.
+            finite number, invalid UTF-8, an empty file or a file without any pair.
     """
+    found = False
     for lineno, text in iter_lines(path):
         if text.startswith("#") or not text.strip():
             continue
@@ -104,7 +111,10 @@ def read_word_pairs(path: PathLike) -> Iterator[WordPair]:
             raise DataFormatError(
                 path, lineno, f"expected 3 fields (word1 word2 score), found {fields!r}"
             )
+        found = True
         yield WordPair(fields[0], fields[1], _parse_score(fields[2], path, lineno))
+    if not found:
+        raise DataFormatError(path, None, "no word pairs: expected lines 'word1 word2 score'")
 
 
 def _parse_score(field: str, path: PathLike, lineno: int) -> float:
