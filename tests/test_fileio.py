@@ -125,3 +125,21 @@ def test_atomic_write_gives_the_usual_file_mode(tmp_path: Path) -> None:
     finally:
         os.umask(mask)
     assert (tmp_path / "f.bin").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_line_longer_than_the_limit_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """So that /dev/zero or a big binary file cannot exhaust memory as one "line"."""
+    from seqnlp import fileio
+
+    monkeypatch.setattr(fileio, "MAX_LINE_BYTES", 100)
+    path = tmp_path / "long.txt"
+    path.write_bytes(b"short\n" + b"x" * 100 + b"\n" + b"y" * 101 + b"\n")
+    with pytest.raises(DataFormatError, match="line 3: line is longer than 100 bytes"):
+        list(iter_lines(path))
+    path.write_bytes(b"x" * 100)
+    assert list(iter_lines(path)) == [(1, "x" * 100)]
+
+
+def test_dev_zero_is_not_read_forever() -> None:
+    with pytest.raises(DataFormatError, match="/dev/zero, line 1"):
+        next(iter_text_blocks("/dev/zero"))

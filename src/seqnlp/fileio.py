@@ -33,6 +33,10 @@ BLOCK_BYTES = 1 << 20  # iter_text_blocks reads 1 MiB of (decompressed) bytes at
 # to block would cost memory and time without bound.
 MAX_WORD_CHARS = 1 << 20
 
+# The longest line iter_lines accepts: text8, one 100 MB line, still reads; /dev/zero or a
+# large binary file ends in an error here, not in memory exhaustion.
+MAX_LINE_BYTES = 1 << 28
+
 _BOM = "\ufeff"
 
 # errno -> the words an error message uses (lower case, as in "x: permission denied").
@@ -93,15 +97,22 @@ def iter_lines(path: PathLike, *, allow_empty: bool = False) -> Iterator[tuple[i
     the longest line.
 
     Raises:
-        DataFormatError: naming the file and line, on invalid UTF-8 or a truncated or
-            corrupt compressed stream; and on an empty file unless `allow_empty`.
+        DataFormatError: naming the file and line, on invalid UTF-8, a line longer than
+            `MAX_LINE_BYTES`, or a truncated or corrupt compressed stream; and on an empty
+            file unless `allow_empty`.
         FileAccessError: the file cannot be opened or read.
     """
     lineno = 0
     delivered = 0  # bytes of the (decompressed) stream before the current line
     with open_binary(path) as stream:
         try:
-            for lineno, raw in enumerate(stream, start=1):
+            lines = iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b"")
+            for lineno, raw in enumerate(lines, start=1):
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    raise DataFormatError(
+                        path, lineno, f"line is longer than {MAX_LINE_BYTES:,} bytes: "
+                        "this is not a text file"
+                    )
                 text = decode_line(raw, path, lineno)
                 yield lineno, text[1:] if lineno == 1 and text.startswith(_BOM) else text
                 delivered += len(raw)
