@@ -121,8 +121,14 @@ def get(
 ) -> None:
     """Download a dataset (or import it with --from DIR) and verify every file's sha256."""
     from seqnlp.datasets import fetch, get_spec
+    from seqnlp.errors import ChecksumError, DatasetError
 
-    folder = fetch(name, from_dir=from_dir)
+    try:
+        folder = fetch(name, from_dir=from_dir)
+    except ChecksumError as exc:
+        raise DatasetError(f"{exc}; nothing was installed: the file is damaged or not the "
+                           f"version the registry knows (see `seqnlp data info {name}`)"
+                           ) from None
     count = len(get_spec(name).files)
     typer.echo(f"{name}: {count} files verified in {folder}")
 
@@ -168,6 +174,8 @@ def text(
     """Write the running text of imdb, ptb or wikitext-2, one sentence or review per line
     (for `seqnlp w2v train`; IMDB as benchmarks/word2vec.py prepares it)."""
     from seqnlp.datasets.text_export import export_text
+    from seqnlp.fileio import check_writable
 
+    check_writable(output)
     lines, tokens = export_text(name, output)
     typer.echo(f"{name}: wrote {lines:,} lines, {tokens:,} tokens to {output}")

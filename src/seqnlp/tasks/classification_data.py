@@ -220,7 +220,8 @@ def _check_cut(source: str, total: int, train: int, dev: int, fraction: float) -
 
 def check_training_data(data: ClassificationData) -> None:
     """Refuse splits that cannot train a classifier, before any work: labels outside the
-    classes, an empty training split, or one that holds a single class.
+    classes, an empty training split, one whose texts are all empty, or one that holds a
+    single class.
 
     Raises:
         DatasetError: saying which split and giving the counts.
@@ -236,6 +237,9 @@ def check_training_data(data: ClassificationData) -> None:
     sizes = f"train {len(data.train):,}, dev {len(data.dev):,}"
     if not counts:
         raise DatasetError(f"{data.name}: the training split is empty ({sizes})")
+    if not any(e.tokens for e in data.train):
+        raise DatasetError(f"{data.name}: every training text is empty ({sizes}); the "
+                           "text follows the TAB on each line")
     if len(counts) < 2:
         label = next(iter(counts))
         raise DatasetError(
