@@ -153,6 +153,27 @@ def test_the_cli_choices_equal_the_models():
     assert cli.KIND == classifier.ARTIFACT_KIND
 
 
+def test_the_cli_bounds_equal_the_libraries():
+    from seqnlp.cli import classify, lm, options
+    from seqnlp.models import registry
+    from seqnlp.tasks import lm_generation
+
+    for command in (classify, lm):
+        bounds = {o.name: o.high for o in command.OPTIONS}
+        assert bounds["hidden_size"] == bounds["embedding_dim"] == registry.MAX_WIDTH
+        assert bounds["num_layers"] == registry.MAX_LAYERS
+        assert bounds["seed"] == options.MAX_SEED == lm.MAX_SEED
+    assert lm.MAX_OUTPUTS == lm_generation.MAX_OUTPUTS and lm.MAX_BEAM == lm_generation.MAX_BEAM
+    assert lm.MAX_GENERATED == lm_generation.MAX_GENERATED
+
+
+def test_printable_escapes_what_could_drive_a_terminal():
+    from seqnlp.cli.common import printable
+
+    assert printable("caf\u00e9 \u732b ok") == "caf\u00e9 \u732b ok"
+    assert printable("a\x1b[2Jb\tc\nd\x9b\u200be") == "a\\x1b[2Jb\\tc\\nd\\x9b\\u200be"
+
+
 def test_main_accepts_the_module_entry_point():
     with pytest.raises(SystemExit) as done:
         main(["classify", "--help"])

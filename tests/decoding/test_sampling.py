@@ -62,7 +62,8 @@ def test_filters_apply_temperature_then_top_k_then_top_p() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [({"temperature": 0.0}, "temperature"), ({"top_k": 0}, "top_k"), ({"top_p": 0.0}, "top_p"),
-     ({"top_p": 1.5}, "top_p")],
+     ({"top_p": 1.5}, "top_p"), ({"temperature": float("inf")}, "finite"),
+     ({"temperature": float("nan")}, "temperature"), ({"top_p": float("nan")}, "top_p")],
 )
 def test_invalid_options_raise_before_any_step(options: dict, message: str) -> None:
     def step(state: None, tokens: torch.Tensor) -> None:

@@ -107,11 +107,11 @@ def test_damaged_and_foreign_files_are_one_line_artifact_errors(tmp_path, damage
 def test_a_config_that_does_not_fit_the_weights_is_refused_before_allocating(tmp_path):
     path = tmp_path / "huge.pt"
     model = RNNLanguageModel(LanguageModelConfig(vocab_size=3, embedding_dim=4, hidden_size=4))
-    huge = LanguageModelConfig(vocab_size=3, embedding_dim=1_000_000, hidden_size=4)
+    huge = LanguageModelConfig(vocab_size=3, embedding_dim=65_536, hidden_size=4)
     vocab = Vocab(["<unk>", "<eos>", "a"], [0, 0, 1], specials=("<unk>", "<eos>"))
     save_artifact(path, "language_model", huge, model, vocab.to_dict(), {"level": "word"})
     with pytest.raises(IncompatibleModelError, match=r"embedding.weight: saved \(3, 4\), "
-                                                     r"config gives \(3, 1000000\)"):
+                                                     r"config gives \(3, 65536\)"):
         load_model(path)
 
 
@@ -140,3 +140,62 @@ def test_save_model_refuses_a_module_of_another_kind(tmp_path):
     model = RNNLanguageModel(LanguageModelConfig(vocab_size=3))
     with pytest.raises(TypeError, match="SequenceClassifier"):
         save_model(tmp_path / "m.pt", "sequence-classifier", model, {})
+
+
+def _lm_payload(**changes: object) -> dict:
+    vocab = Vocab(["<unk>", "<eos>", "a"], [0, 0, 1], specials=("<unk>", "<eos>"))
+    model = RNNLanguageModel(LanguageModelConfig(vocab_size=3, embedding_dim=4, hidden_size=4))
+    payload = {"format_version": 2, "kind": "language_model",
+               "config": dict(vars(model.config)), "state_dict": model.state_dict(),
+               "vocabs": {"tokens": vocab.to_dict()}, "extra": {"level": "word"}}
+    for key, value in changes.items():
+        part, _, field = key.partition("__")
+        if field:
+            payload[part][field.replace("_DOT_", ".")] = value
+        else:
+            payload[part] = value
+    return payload
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"config__hidden_size": 10**6}, "hidden_size must be at most 65536"),
+    ({"config__num_layers": 10**6}, "num_layers must be at most 64"),
+    ({"config__embedding_dim": "4"}, "embedding_dim must be an integer, got '4'"),
+    ({"config__dropout": float("nan")}, "dropout must be a finite number"),
+    ({"state_dict__decoder_DOT_bias": torch.full((3,), float("nan"))},
+     "decoder.bias holds NaN or infinite values"),
+    ({"state_dict__decoder_DOT_bias": torch.zeros(3, dtype=torch.float64)},
+     "decoder.bias is float64, expected float32"),
+    ({"extra__train_config": ["not", "a", "table"]}, "training configuration"),
+    ({"format_version": True}, "format version True"),
+])
+def test_a_saved_model_is_checked_before_anything_is_built(tmp_path, monkeypatch, changes,
+                                                           message):
+    path = tmp_path / "m.pt"
+    torch.save(_lm_payload(**changes), path)
+    built = []
+    original = RNNLanguageModel.__init__
+
+    def recording(self: RNNLanguageModel, config: LanguageModelConfig) -> None:
+        built.append(torch.empty(0).device.type)  # the default device while building
+        original(self, config)
+
+    monkeypatch.setattr(RNNLanguageModel, "__init__", recording)
+    with pytest.raises(ArtifactError, match=message):
+        load_model(path)
+    assert "cpu" not in built  # at most a meta-device build happened
+
+
+def test_a_hand_made_payload_that_fits_loads(tmp_path):
+    torch.save(_lm_payload(), tmp_path / "m.pt")
+    assert isinstance(load_model(tmp_path / "m.pt"), LoadedLM)
+
+
+def test_a_model_too_large_to_build_is_refused_without_allocating():
+    from seqnlp.models.registry import MAX_PARAMETERS, ModelSizeError, check_model_size
+
+    small = LanguageModelConfig(vocab_size=10, embedding_dim=4, hidden_size=4)
+    assert check_model_size("language_model", small) < MAX_PARAMETERS
+    huge = LanguageModelConfig(vocab_size=10, embedding_dim=65_536, hidden_size=65_536)
+    with pytest.raises(ModelSizeError, match=r"would have [\d,]+ parameters"):
+        check_model_size("language_model", huge)

@@ -23,12 +23,15 @@ from seqnlp.cli.common import (
     Option,
     Resolved,
     add_config_command,
+    check_data,
     check_run_paths,
     echo,
     is_main_process,
     print_configuration,
+    printable,
     run_options,
     set_threads,
+    stdin_lines,
     stored_configuration,
     train_command,
     trainer_config,
@@ -50,6 +53,8 @@ KIND = "sequence-classifier"
 DATA_HELP = (
     "imdb, sst2, sst5 (from the data home; `seqnlp data get imdb|sst`) or a label<TAB>text file."
 )
+DATA_WORDS = "imdb, sst2, sst5 or a label<TAB>text file"
+SPLITS = ("train", "dev", "test")
 MODEL = typer.Argument(..., help="A model file written by `seqnlp classify train`.")
 DEVICE = typer.Option("auto", "--device", help="auto (cuda when available), cpu or cuda.")
 ENSEMBLE = typer.Option(None, "--ensemble", "-e",
@@ -112,19 +117,23 @@ def train(run: Resolved) -> None:
     model_options = dict(run.section("model"), max_len=run["max_len"] or None)
     check_run_paths(run)
     trainer = trainer_config(run)
-    _check_model_options(model_options)
-    vectors = _load_vectors(run["embeddings"]) if run["embeddings"] else None
+    max_vocab = _max_vocab(run["max_vocab"])
+    _check_model_options(model_options, run["max_vocab"])
 
     from seqnlp.tasks.classification import load_classification_data, train_classifier
+    from seqnlp.tasks.classification_data import DATA_NAMES
     from seqnlp.tasks.pipeline import save_trained
+
+    check_data(run["data"], DATA_NAMES, DATA_WORDS, "classification")
+    vectors = _load_vectors(run["embeddings"]) if run["embeddings"] else None
 
     dev_seed = run["seed"] if run["dev_seed"] is None else run["dev_seed"]
     dataset = load_classification_data(run["data"], run["dev_fraction"], dev_seed,
                                        run["phrases"])
     dataset = _limit(dataset, run["train_limit"], run["seed"])
-    echo(f"data: {dataset.name}: {len(dataset.train):,} train, {len(dataset.dev):,} dev, "
+    echo(f"data: {printable(dataset.name)}: {len(dataset.train):,} train, {len(dataset.dev):,} dev, "
          f"{len(dataset.test):,} test, {dataset.num_classes} classes")
-    result = train_classifier(dataset, model_options, trainer, max_vocab=_max_vocab(run["max_vocab"]),
+    result = train_classifier(dataset, model_options, trainer, max_vocab=max_vocab,
                               min_count=run["min_count"], batch_size=run["batch_size"],
                               vectors=vectors, resume=run["resume"], on_start=_print_start)
     _print_training(result)
@@ -191,7 +200,8 @@ def _test_accuracy(result: Any, examples: list) -> float:
 def evaluate(
     model: Path = MODEL,
     data: str = typer.Option(..., "--data", help=DATA_HELP + " A file is scored whole."),
-    split: str = typer.Option("test", help="train, dev or test, for a named dataset."),
+    split: str = typer.Option("test", help="train, dev or test, for a named dataset (a file "
+                              "is scored whole)."),
     ensemble: list[Path] | None = ENSEMBLE,
     batch_size: int = typer.Option(64, min=1, help="Examples per batch."),
     device: str = DEVICE,
@@ -202,7 +212,11 @@ def evaluate(
         load_examples,
         report_from_probabilities,
     )
+    from seqnlp.tasks.classification_data import DATA_NAMES
 
+    if split not in SPLITS:
+        raise SeqnlpError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
+    check_data(data, DATA_NAMES, DATA_WORDS, "classification")
     torch_device = common_device(device)
     members, label_names = _load_members([model, *(ensemble or [])], torch_device)
     examples, description = load_examples(data, split)
@@ -211,9 +225,10 @@ def evaluate(
     probs = ensemble_probabilities(members, examples, batch_size, str(torch_device))
     report = report_from_probabilities(probs, examples)
     models = f" ({len(members)} models, probabilities averaged)" if len(members) > 1 else ""
-    typer.echo(f"{description}: {len(examples):,} examples{models}")
+    typer.echo(f"{printable(description)}: {len(examples):,} examples{models}")
     typer.echo(f"accuracy {report.accuracy:.4f}  loss {report.loss:.4f}  "
                f"macro F1 {report.macro_f1:.4f}")
+    label_names = tuple(printable(name) for name in label_names)
     width = max(len(name) for name in label_names + ("class",))
     typer.echo(f"{'class':<{width}}  precision  recall      F1  support")
     for i, name in enumerate(label_names):
@@ -238,11 +253,11 @@ def predict(
     if not texts:
         if sys.stdin.isatty():
             raise SeqnlpError("give texts as arguments, or pipe one text per line on stdin")
-        texts = [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
+        texts = [line for line in stdin_lines() if line.strip()]
     probs = ensemble_probabilities(members, text_examples(texts), batch_size, str(torch_device))
     for row in probs:
         best = int(row.argmax())
-        typer.echo(f"{label_names[best]}\t{row[best]:.4f}")
+        typer.echo(f"{printable(label_names[best])}\t{row[best]:.4f}")
 
 
 add_config_command(app, KIND, "classify train")
@@ -264,12 +279,15 @@ def _load_members(paths: list[Path], device: Any) -> tuple[list[tuple[Any, Any]]
     return members, label_names
 
 
-def _check_model_options(options: dict[str, Any]) -> None:
-    """Validate the architecture before any data is read (fail fast on a typo)."""
-    from seqnlp.models.classifier import ClassifierConfig
+def _check_model_options(options: dict[str, Any], max_vocab: int) -> None:
+    """Validate the architecture and its size (with the vocabulary at --max-vocab, or at
+    its least when every word is kept) before any data is read: fail fast on a typo."""
+    from seqnlp.models.classifier import ARTIFACT_KIND, ClassifierConfig
+    from seqnlp.models.registry import check_model_size
 
     try:
-        ClassifierConfig(vocab_size=2, num_classes=2, **options)
+        config = ClassifierConfig(vocab_size=max(max_vocab, 2), num_classes=2, **options)
+        check_model_size(ARTIFACT_KIND, config)
     except ValueError as exc:
         raise SeqnlpError(str(exc)) from None
 

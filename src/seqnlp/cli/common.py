@@ -154,7 +154,10 @@ def check_writable_folder(folder: Path, option: str, shown: Path | None = None) 
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".seqnlp-probe-"):
             pass
     except OSError as exc:
-        raise SeqnlpError(f"{shown}: cannot write in {folder} ({exc.strerror}; {option})") from None
+        from seqnlp.fileio import os_error_reason
+
+        raise SeqnlpError(f"{shown}: cannot write in {folder} ({os_error_reason(exc)}; "
+                          f"{option})") from None
 
 
 def check_run_paths(resolved: Resolved) -> None:
@@ -171,6 +174,75 @@ def check_run_paths(resolved: Resolved) -> None:
                                   "--checkpoint-dir", folder)
         else:
             check_writable_folder(folder, "--checkpoint-dir")
+
+
+def check_data(data: str, names: Sequence[str], accepts: str, what: str,
+               folder_files: Sequence[str] = ()) -> None:
+    """Refuse, before any work, a --data that is neither a dataset name nor a readable file
+    ("nosuch.tsv: no such file (--data takes ...)"; a bare word that is no file either is
+    an unknown name), so that an unreadable file is found before training.
+
+    Args:
+        data: the --data value.
+        names: the dataset names it may be.
+        accepts: what --data takes, in words, for the message.
+        what: the kind of data ("classification"), for the message.
+        folder_files: the files a folder may hold in place of one file (none: a folder is
+            refused); their presence is left to the reader, which names the missing ones.
+    """
+    if data in names:
+        return
+    if not data:
+        raise SeqnlpError(f"--data is empty; it takes {accepts}")
+    path = Path(data)
+    if not path.exists():
+        if "." in data or os.sep in data:
+            raise SeqnlpError(f"{data}: no such file (--data takes {accepts})")
+        raise SeqnlpError(f"unknown {what} data {data!r}: no such file or dataset name "
+                          f"(--data takes {accepts})")
+    if not path.is_dir():
+        _check_readable(path)
+    elif not folder_files:
+        raise SeqnlpError(f"{data}: is a folder; --data takes {accepts}")
+    else:
+        for name in folder_files:
+            if (path / name).exists():
+                _check_readable(path / name)
+
+
+def _check_readable(path: Path) -> None:
+    from seqnlp.fileio import os_error_reason
+
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise SeqnlpError(f"{path}: cannot read: {os_error_reason(exc)}") from None
+
+
+def stdin_lines() -> list[str]:
+    """The lines of standard input without their line ends, decoded as UTF-8 here (not by
+    the locale), a byte-order mark dropped.
+
+    Raises:
+        DataFormatError: "stdin, line 3: invalid UTF-8 at byte 7 of the line".
+    """
+    from seqnlp.fileio import decode_line
+
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # an already decoded text stream (an embedding program, a test)
+        return [line.rstrip("\r\n") for line in sys.stdin]
+    lines = [decode_line(line, "stdin", number) for number, line in enumerate(raw, start=1)]
+    if lines and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]
+    return lines
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters escaped (`\\x1b`, `\\n`, `\\t`, ...), for
+    anything read from a file, the command line or stdin that is printed back: it cannot
+    drive the terminal or split one output line into two."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def trainer_config(resolved: Resolved, **overrides: Any) -> Any:
@@ -227,7 +299,12 @@ def add_config_command(app: typer.Typer, kind: str, command: str) -> None:
             tables = {"model": {k: v for k, v in fields.items() if _toml_able(v)}}
             header = ("this model was saved before configurations were stored: [model] holds "
                       "its architecture (config field names), data and trainer are unknown")
-        typer.echo(to_toml(tables, header), nl=False)
+        try:
+            text = to_toml(tables, header)
+        except TypeError as exc:
+            raise SeqnlpError(f"{model}: its stored training configuration is damaged "
+                              f"({exc})") from None
+        typer.echo(text, nl=False)
 
 
 def _toml_able(value: Any) -> bool:

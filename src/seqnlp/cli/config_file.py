@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 from seqnlp.errors import SeqnlpError
 
 SECTIONS = ("data", "model", "trainer")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def read_config_file(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
@@ -72,7 +74,7 @@ def to_toml(tables: Mapping[str, Mapping[str, Any]], header: str = "") -> str:
         if lines:
             lines.append("")
         lines.append(f"[{section}]")
-        lines.extend(f"{key} = {toml_value(value)}" for key, value in values.items())
+        lines.extend(f"{toml_key(key)} = {toml_value(value)}" for key, value in values.items())
     return "\n".join(lines) + "\n"
 
 
@@ -93,5 +95,19 @@ def toml_value(value: Any) -> str:
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # JSON's escapes are TOML's
+        return _quoted(value)
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def toml_key(key: Any) -> str:
+    """A key as TOML writes it: bare when it is letters, digits, `_` and `-`, else quoted."""
+    if not isinstance(key, str):
+        raise TypeError(f"a key must be a string, got {type(key).__name__}")
+    return key if _BARE_KEY.fullmatch(key) else _quoted(key)
+
+
+def _quoted(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's; every other control character
+    (DEL, the C1 range, ...) is escaped too, so that printing it cannot drive a terminal."""
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" if ord(ch) < 0x10000
+                   else f"\\U{ord(ch):08x}" for ch in json.dumps(text, ensure_ascii=False))

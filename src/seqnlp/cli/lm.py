@@ -12,7 +12,6 @@ lr 1 and clip 5 on a loss summed over 20 steps. torch is imported inside the com
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,15 @@ from seqnlp.cli.common import (
     Option,
     Resolved,
     add_config_command,
+    check_data,
     check_run_paths,
     echo,
     is_main_process,
     print_configuration,
+    printable,
     run_options,
     set_threads,
+    stdin_lines,
     stored_configuration,
     train_command,
     trainer_config,
@@ -38,7 +40,12 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 
 DATA_HELP = ("ptb, wikitext-2 (fetched with `seqnlp data get`), a text file (cut 90/5/5 "
              "into train/valid/test) or a folder with train.txt, valid.txt, test.txt.")
+DATA_WORDS = "ptb, wikitext-2, a text file or a folder with train.txt, valid.txt, test.txt"
+CORPUS_FILES = ("train.txt", "valid.txt", "test.txt")
 LEVELS = ("word", "char")
+# Bounds of `lm generate` (a test holds them equal to seqnlp.tasks.lm_generation's).
+MAX_OUTPUTS, MAX_BEAM, MAX_GENERATED = 1_000, 1_000, 10_000
+MAX_SEED = 2**63 - 1
 
 
 class _EpochPrinter:
@@ -98,8 +105,14 @@ OPTIONS = [
 @train_command(app, OPTIONS)
 def train(run: Resolved) -> None:
     """Train a language model; print perplexities per epoch, then valid and test."""
-    from seqnlp.models.language_model import LanguageModelConfig
-    from seqnlp.tasks.language_modeling import LMBatching, load_lm_corpus, train_language_model
+    from seqnlp.models.language_model import ARTIFACT_KIND, LanguageModelConfig
+    from seqnlp.models.registry import check_model_size
+    from seqnlp.tasks.language_modeling import (
+        NAMED_CORPORA,
+        LMBatching,
+        load_lm_corpus,
+        train_language_model,
+    )
     from seqnlp.tasks.pipeline import save_trained
 
     set_threads(run["threads"])
@@ -107,12 +120,16 @@ def train(run: Resolved) -> None:
     check_run_paths(run)
     lr = run["lr"] if run["lr"] is not None else (20.0 if run["optimizer"] == "sgd" else 1e-3)
     trainer = trainer_config(run, lr=lr)
+    _config_or_exit(lambda: LanguageModelConfig(  # the architecture, before the data is read
+        vocab_size=run["sampled_softmax"] + 2, **run.section("model")))
+    check_data(run["data"], NAMED_CORPORA, DATA_WORDS, "language-model", CORPUS_FILES)
     corpus = load_lm_corpus(run["data"], run["level"], min_count=run["min_count"],
                             max_vocab=run["max_vocab"] or None)
-    echo(f"{run['data']} ({run['level']} level): vocabulary {len(corpus.vocab):,}; tokens "
+    echo(f"{printable(run['data'])} ({run['level']} level): vocabulary {len(corpus.vocab):,}; tokens "
          f"train {len(corpus.train):,}, valid {len(corpus.valid):,}, test {len(corpus.test):,}")
     model_config = _config_or_exit(lambda: LanguageModelConfig(
         vocab_size=len(corpus.vocab), **run.section("model")))
+    _config_or_exit(lambda: check_model_size(ARTIFACT_KIND, model_config))
     batching = _config_or_exit(lambda: LMBatching(run["batch_size"], run["bptt"],
                                                   run["variable_bptt"], run["eval_batch_size"]))
     printer = _EpochPrinter()
@@ -149,13 +166,18 @@ def evaluate(
     split: str = typer.Option("test", help="train | valid | test."),
     batch_size: int = typer.Option(10, min=1, help="Parallel streams."),
     bptt: int = typer.Option(35, min=1, help="Window length (the state carries over)."),
-    threads: int = typer.Option(None, min=1, help="torch CPU threads."),
+    threads: int = typer.Option(None, min=1, max=1024, help="torch CPU threads."),
 ) -> None:
     """Print the perplexity of MODEL on a split of DATA."""
-    from seqnlp.tasks.language_modeling import evaluate_saved, load_language_model
+    from seqnlp.tasks.language_modeling import (
+        NAMED_CORPORA,
+        evaluate_saved,
+        load_language_model,
+    )
 
     set_threads(threads)
     lm = load_language_model(model)
+    check_data(data, NAMED_CORPORA, DATA_WORDS, "language-model", CORPUS_FILES)
     result = _config_or_exit(lambda: evaluate_saved(lm, data, split, batch_size, bptt))
     typer.echo(f"{split} perplexity {result['ppl']:.2f} (loss {result['loss']:.4f} nats) over "
                f"{int(result['tokens']):,} tokens; {100 * result['oov_rate']:.2f}% read as <unk>")
@@ -166,13 +188,15 @@ def generate(
     model: Path = typer.Argument(..., help="A model saved by `seqnlp lm train`."),
     prompt: str = typer.Option("", help="Text to continue (words or characters)."),
     strategy: str = typer.Option("greedy", help="greedy | sample | beam."),
-    beam: int = typer.Option(5, min=1, help="Beam width."),
+    beam: int = typer.Option(5, min=1, max=MAX_BEAM, help="Beam width."),
     temperature: float = typer.Option(1.0, help="Sampling temperature (> 0)."),
     top_k: int = typer.Option(None, min=1, help="Sample among the k most probable."),
     top_p: float = typer.Option(None, help="Sample within the nucleus of mass p."),
-    num_outputs: int = typer.Option(1, "-n", min=1, help="Outputs to print."),
-    max_len: int = typer.Option(None, min=1, help="Most tokens generated."),
-    seed: int = typer.Option(0, help="Seed of sampling."),
+    num_outputs: int = typer.Option(1, "-n", min=1, max=MAX_OUTPUTS, help="Outputs to print."),
+    max_len: int = typer.Option(None, min=1, max=MAX_GENERATED,
+                                help="Most tokens generated (default 50 words or 200 "
+                                "characters)."),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED, help="Seed of sampling."),
     no_unk: bool = typer.Option(False, "--no-unk", help="Never generate <unk>."),
 ) -> None:
     """Continue PROMPT; print one output per line (the prompt as read, then the rest)."""
@@ -184,10 +208,10 @@ def generate(
         lm, prompt, strategy, num_outputs, beam, temperature, top_k, top_p, max_len, seed,
         no_unk))
     if result.unknown:
-        typer.echo(f"note: not in the vocabulary, read as <unk>: {' '.join(result.unknown)}",
-                   err=True)
+        typer.echo("note: not in the vocabulary, read as <unk>: "
+                   f"{printable(' '.join(result.unknown))}", err=True)
     for continuation in result.continuations:
-        typer.echo(join_tokens(result.prompt_tokens + continuation, lm.level))
+        typer.echo(printable(join_tokens(result.prompt_tokens + continuation, lm.level)))
 
 
 @app.command()
@@ -202,12 +226,13 @@ def score(
     from seqnlp.tasks.lm_generation import score_lines
 
     lm = load_language_model(model)
-    lines = [line.rstrip("\r\n") for line in sys.stdin]
+    lines = stdin_lines()
     for number, (line, result) in enumerate(zip(lines, score_lines(lm, lines)), start=1):
         if result.unknown:
-            typer.echo(f"note: line {number}: read as <unk>: {' '.join(result.unknown)}",
-                       err=True)
-        typer.echo(f"{result.log_prob:.4f}\t{result.num_tokens}\t{result.perplexity:.2f}\t{line}")
+            typer.echo(f"note: line {number}: read as <unk>: "
+                       f"{printable(' '.join(result.unknown))}", err=True)
+        typer.echo(f"{result.log_prob:.4f}\t{result.num_tokens}\t{result.perplexity:.2f}\t"
+                   f"{printable(line)}")
 
 
 add_config_command(app, "language_model", "lm train")

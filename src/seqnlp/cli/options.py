@@ -6,6 +6,7 @@ the defaults, a `--config` file and the command line (which wins) into one `Reso
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ from typing import Any
 from seqnlp.cli.config_file import SECTIONS, read_config_file, to_toml
 from seqnlp.errors import SeqnlpError
 
+MAX_SEED = 2**63 - 1  # torch.manual_seed takes a signed 64-bit seed
 RUN = "run"  # options of one run, never stored: output, config, resume, checkpoint dir, log
 
 
@@ -77,7 +79,7 @@ def trainer_options(**defaults: Any) -> list[Option]:
         Option("optimizer", "adam", "Optimizer.", choices=("adam", "adamw", "sgd", "adagrad",
                                                           "rmsprop")),
         Option("lr", 1e-3, "Learning rate.", type=float, low=0.0),
-        Option("epochs", 5, "Passes over the training data.", low=1),
+        Option("epochs", 5, "Passes over the training data.", low=1, high=1_000_000),
         Option("max_steps", 0, "Stop after this many updates (0: no limit).", low=0),
         Option("batch_size", 64, "Examples per update (per process under torchrun).", low=1),
         Option("grad_accum", 1, "Batches whose gradients are summed into one update.", low=1),
@@ -96,7 +98,8 @@ def trainer_options(**defaults: Any) -> list[Option]:
         Option("decay_start", 4, "exponential: epochs at the base lr.", low=0),
         Option("decay", 0.5, "The lr factor per decay (exponential, plateau).", low=0.0,
                high=1.0),
-        Option("seed", 0, "Seeds the initialisation and the batch order.", low=0),
+        Option("seed", 0, "Seeds the initialisation and the batch order.", low=0,
+               high=MAX_SEED),
         Option("threads", 0, "CPU threads for torch (0: torch's default).", low=0, high=1024),
         Option("device", "auto", "auto (cuda when available), cpu or cuda.",
                choices=("auto", "cpu", "cuda")),
@@ -238,13 +241,20 @@ def _checked(option: Option, value: Any) -> Any:
                               f"[{option.section}] table)" if option.section != RUN
                               else f"{flag} is required")
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SeqnlpError(f"{flag} must be a finite number, got {value}")
     if option.choices and value not in option.choices:
         raise SeqnlpError(f"{flag} must be one of {', '.join(option.choices)}, got {value!r}")
     if option.low is not None and value < option.low:
-        raise SeqnlpError(f"{flag} must be at least {option.low:g}, got {value}")
+        raise SeqnlpError(f"{flag} must be at least {_number(option.low)}, got {value}")
     if option.high is not None and value > option.high:
-        raise SeqnlpError(f"{flag} must be at most {option.high:g}, got {value}")
+        raise SeqnlpError(f"{flag} must be at most {_number(option.high)}, got {value}")
     return value
+
+
+def _number(bound: float) -> str:
+    """A bound as the user would type it (`1024`, `0.999`, never `9.2e+18` for an int)."""
+    return str(bound) if isinstance(bound, int) else f"{bound:g}"
 
 
 def _alias_names(option: Option) -> list[str]:

@@ -8,6 +8,8 @@ renormalised, and one token is drawn. A `torch.Generator` makes the draws reprod
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 import torch
@@ -137,8 +139,8 @@ def sample(
 
 
 def _check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
+    if not 0 < temperature < math.inf:  # nan and inf would make every probability nan
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature}")
     if top_k is not None and top_k < 1:
         raise ValueError(f"top_k must be positive, got {top_k}")
     if top_p is not None and not 0 < top_p <= 1:

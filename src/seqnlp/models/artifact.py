@@ -13,9 +13,11 @@ and checks the file's outer shape.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
-import warnings
+import types
 import typing
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +98,7 @@ def read_artifact(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(payload, dict) or "format_version" not in payload:
         raise ArtifactError(f"{name}: not a seqnlp model file")
     version = payload["format_version"]
-    if version not in READABLE_VERSIONS:
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise ArtifactError(f"{name}: format version {version!r}, this seqnlp reads "
                             f"{', '.join(map(str, READABLE_VERSIONS))}")
     if version == 1:
@@ -115,34 +117,89 @@ def check_parts(payload: dict[str, Any], name: str) -> None:
             got = type(payload.get(part)).__name__ if part in payload else "missing"
             raise ArtifactError(f"{name}: damaged model file ({part} is {got}, "
                                 f"expected a {kind.__name__})")
-    if not all(isinstance(v, torch.Tensor) for v in payload["state_dict"].values()):
-        raise ArtifactError(f"{name}: damaged model file (state_dict holds non-tensors)")
+    for key, value in payload["state_dict"].items():
+        if not isinstance(key, str):
+            raise ArtifactError(f"{name}: damaged model file (state_dict has a key {key!r} "
+                                "that is not a name)")
+        if not isinstance(value, torch.Tensor):
+            raise ArtifactError(f"{name}: damaged model file (state_dict holds non-tensors: "
+                                f"{key} is a {type(value).__name__})")
+        if value.layout != torch.strided:
+            raise ArtifactError(f"{name}: damaged model file ({key} is a {value.layout} "
+                                "tensor; a model's weights are dense)")
+    stored = payload["extra"].get("train_config")
+    if stored is not None and not (isinstance(stored, dict) and all(
+            isinstance(stored.get(table, {}), dict) for table in ("data", "model", "trainer"))):
+        raise ArtifactError(f"{name}: damaged model file (its training configuration is not "
+                            "a table of data, model and trainer tables)")
 
 
 def config_from_dict(config_class: type, data: dict[str, Any], where: str) -> Any:
     """Rebuild a frozen config dataclass from its saved (or TOML) dict.
 
-    Lists become tuples where the field is a tuple; an unknown or missing field, or a
-    value its `__post_init__` refuses, raises an error naming `where`.
+    Every value must have its field's type (an int for `int`, a finite number for
+    `float`, a list of ints for `tuple[int, ...]`, ...): a file's config is not trusted.
+    Lists become tuples where the field is a tuple; an unknown or missing field, a value
+    of the wrong type, or one its `__post_init__` refuses raises an error naming `where`.
 
     Raises:
         ArtifactError: naming `where` and the field.
     """
     fields = {f.name: f for f in dataclasses.fields(config_class)}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(str(key) for key in set(data) - set(fields))
     if unknown:
         raise ArtifactError(f"{where}: unknown {config_class.__name__} field(s): "
                             f"{', '.join(unknown)}")
     hints = typing.get_type_hints(config_class)
     values = {}
     for key, value in data.items():
-        if isinstance(value, list) and typing.get_origin(hints.get(key)) is tuple:
+        wrong = _type_error(value, hints[key])
+        if wrong:
+            raise ArtifactError(f"{where}: {key} must be {wrong}, got {_short(value)}")
+        if isinstance(value, list):
             value = tuple(value)
         values[key] = value
     try:
         return config_class(**values)
     except (TypeError, ValueError) as exc:
-        raise ArtifactError(f"{where}: bad {config_class.__name__} ({_first_line(exc)})") from None
+        raise ArtifactError(f"{where}: bad {config_class.__name__} ({first_line(exc)})") from None
+
+
+MAX_CONFIG_ITEMS = 65_536  # the longest tuple a config field holds (TDNN offsets, tag names)
+_PLURALS = {int: "integers", float: "finite numbers", str: "strings", bool: "booleans"}
+
+
+def _type_error(value: Any, hint: Any) -> str:
+    """What `value` must be to have the type `hint`, or "" when it has it."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return ""
+        wanted = [a for a in args if a is not type(None)]
+        return _type_error(value, wanted[0]) if len(wanted) == 1 else ""
+    if origin is tuple:
+        item = args[0] if args else Any
+        if not isinstance(value, (list, tuple)) or len(value) > MAX_CONFIG_ITEMS:
+            return f"a list of at most {MAX_CONFIG_ITEMS} items"
+        if any(_type_error(v, item) for v in value):
+            return f"a list of {_PLURALS.get(item, 'values of one type')}"
+        return ""
+    if hint is bool:
+        return "" if isinstance(value, bool) else "true or false"
+    if hint is int:
+        return "" if isinstance(value, int) and not isinstance(value, bool) else "an integer"
+    if hint is float:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return "" if number and math.isfinite(value) else "a finite number"
+    if hint is str:
+        return "" if isinstance(value, str) else "a string"
+    return ""
+
+
+def _short(value: Any) -> str:
+    """`repr(value)`, cut to a few dozen characters (a hostile file may hold megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _load_failure(exc: BaseException) -> str:
@@ -161,10 +218,10 @@ def _load_failure(exc: BaseException) -> str:
         from seqnlp.fileio import os_error_reason
 
         return os_error_reason(exc)
-    return _first_line(exc)
+    return first_line(exc)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """`Type: first line of the message` (torch's messages run over many lines)."""
     text = str(exc).strip().splitlines()
     return f"{exc.__class__.__name__}: {text[0].strip() if text else ''}".rstrip(": ")

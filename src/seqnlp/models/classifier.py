@@ -22,7 +22,17 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from seqnlp.models.artifact import IncompatibleModelError
-from seqnlp.models.registry import LoadedModel, ModelKind, load_model, register_model, save_model
+from seqnlp.models.registry import (
+    MAX_LAYERS,
+    MAX_VOCAB,
+    MAX_WIDTH,
+    LoadedModel,
+    ModelKind,
+    check_sizes,
+    load_model,
+    register_model,
+    save_model,
+)
 from seqnlp.nn.pooling import POOLINGS, SequencePooling
 from seqnlp.nn.rnn import build_sequence_encoder
 from seqnlp.text.vocab import Vocab
@@ -108,6 +118,8 @@ class ClassifierConfig:
         for name in ("embedding_dim", "hidden_size", "num_layers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        check_sizes(self, vocab_size=MAX_VOCAB, num_classes=MAX_VOCAB, embedding_dim=MAX_WIDTH,
+                    hidden_size=MAX_WIDTH, num_layers=MAX_LAYERS)
         if self.init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
         if self.truncate not in TRUNCATIONS:

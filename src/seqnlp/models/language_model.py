@@ -21,7 +21,15 @@ from torch import nn
 from torch.nn import functional as F
 
 from seqnlp.models.artifact import IncompatibleModelError
-from seqnlp.models.registry import LoadedModel, ModelKind, register_model
+from seqnlp.models.registry import (
+    MAX_LAYERS,
+    MAX_VOCAB,
+    MAX_WIDTH,
+    LoadedModel,
+    ModelKind,
+    check_sizes,
+    register_model,
+)
 from seqnlp.nn.linear_cross_entropy import LogitBuffer, linear_cross_entropy
 from seqnlp.nn.sampled_softmax import log_uniform_sample, sampled_softmax_loss
 
@@ -74,6 +82,8 @@ class LanguageModelConfig:
         for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        check_sizes(self, vocab_size=MAX_VOCAB, embedding_dim=MAX_WIDTH, hidden_size=MAX_WIDTH,
+                    num_layers=MAX_LAYERS)
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
         if not 0.0 <= self.dropout < 1.0:

@@ -20,18 +20,66 @@ from typing import Any, ClassVar
 
 import torch
 
+from seqnlp.errors import SeqnlpError
 from seqnlp.models.artifact import (
     MAIN_VOCAB,
     ArtifactError,
     IncompatibleModelError,
-    config_from_dict,
     check_parts,
+    config_from_dict,
+    first_line,
     read_artifact,
     save_artifact,
 )
 from seqnlp.text.vocab import Vocab
 
-BUILTIN_MODULES = ("seqnlp.models.classifier", "seqnlp.models.language_model")
+BUILTIN_MODULES = ("seqnlp.models.classifier", "seqnlp.models.language_model",
+                   "seqnlp.models.tagger")
+
+# Sane limits on what a config may ask for, checked by each config before anything is
+# built, so that a saved file's config cannot make loading hang or allocate without bound
+# (the `train` commands declare the same bounds on their options; a test holds them equal).
+MAX_WIDTH = 65_536  # embedding_dim, hidden_size
+MAX_LAYERS = 64  # num_layers
+MAX_VOCAB = 2**31 - 1  # vocab_size
+MAX_PARAMETERS = 2**31  # 8 GiB of float32 weights, before gradients and optimizer state
+
+
+class ModelSizeError(SeqnlpError, ValueError):
+    """A configuration asks for a model larger than `MAX_PARAMETERS`."""
+
+
+def check_sizes(config: Any, **limits: int) -> None:
+    """Raise ValueError unless each named int field of `config` is at most its limit
+    (called from a config's `__post_init__`: `check_sizes(self, num_layers=MAX_LAYERS)`)."""
+    for name, limit in limits.items():
+        value = getattr(config, name)
+        if isinstance(value, int) and value > limit:
+            raise ValueError(f"{name} must be at most {limit}, got {value}")
+
+
+def parameter_count(kind: str, config: Any) -> int:
+    """The parameters of a `kind` model built from `config`, counted on the meta device
+    (nothing is allocated)."""
+    entry = model_kinds()[kind]
+    with torch.device("meta"):
+        model = entry.module_class(config)
+    return sum(p.numel() for p in model.parameters())
+
+
+def check_model_size(kind: str, config: Any) -> int:
+    """The parameter count of a `kind` model of `config`.
+
+    Raises:
+        ModelSizeError: it is more than `MAX_PARAMETERS`.
+    """
+    count = parameter_count(kind, config)
+    if count > MAX_PARAMETERS:
+        raise ModelSizeError(
+            f"this model would have {count:,} parameters ({count * 4 / 2**30:,.0f} GiB of "
+            f"weights), more than the {MAX_PARAMETERS:,} seqnlp builds; lower the hidden "
+            "size, the embedding size, the number of layers or the vocabulary")
+    return count
 
 
 @dataclass
@@ -179,11 +227,17 @@ def wrong_kind_message(name: str, kind: Any, expect: str, kinds: dict[str, Model
 def _build_checked(entry: ModelKind, config: Any, state: dict[str, torch.Tensor],
                    name: str) -> torch.nn.Module:
     """Build the module only after its shapes, computed without memory, fit the weights."""
+    layers = getattr(config, "num_layers", None)  # what makes building slow, even on meta
+    if isinstance(layers, int) and layers > MAX_LAYERS:
+        raise ArtifactError(f"{name}: bad config (num_layers must be at most {MAX_LAYERS}, "
+                            f"got {layers})")
     try:
         with torch.device("meta"):
-            shapes = {k: tuple(v.shape) for k, v in entry.module_class(config).state_dict().items()}
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise ArtifactError(f"{name}: bad config ({exc.__class__.__name__}: {exc})") from None
+            meta = entry.module_class(config).state_dict()
+    except (TypeError, ValueError, RuntimeError, IndexError) as exc:
+        raise ArtifactError(f"{name}: bad config ({first_line(exc)})") from None
+    shapes = {k: tuple(v.shape) for k, v in meta.items()}
+    dtypes = {k: v.dtype for k, v in meta.items()}
     for key, shape in shapes.items():
         saved = state.get(key)
         if saved is None:
@@ -196,7 +250,24 @@ def _build_checked(entry: ModelKind, config: Any, state: dict[str, torch.Tensor]
     if unexpected:
         raise IncompatibleModelError(f"{name}: weights do not fit the config (unexpected "
                                      f"{', '.join(unexpected[:3])})")
+    for key, dtype in dtypes.items():
+        saved = state[key]
+        if saved.dtype != dtype:
+            raise IncompatibleModelError(f"{name}: weights do not fit the model ({key} is "
+                                         f"{_dtype_name(saved.dtype)}, expected "
+                                         f"{_dtype_name(dtype)})")
+        if saved.is_floating_point() and not bool(torch.isfinite(saved).all()):
+            raise ArtifactError(f"{name}: damaged weights ({key} holds NaN or infinite "
+                                "values)")
     model = entry.module_class(config)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:  # torch's text runs over many lines: keep its first
+        raise ArtifactError(f"{name}: weights do not fit the model "
+                            f"({str(exc).strip().splitlines()[-1].strip()})") from None
     model.eval()
     return model
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")

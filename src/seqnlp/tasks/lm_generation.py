@@ -19,6 +19,10 @@ from seqnlp.tasks.language_modeling import EOS, LoadedLM, tokenize_line
 
 STRATEGIES = ("greedy", "sample", "beam")
 DEFAULT_MAX_LEN = {"word": 50, "char": 200}
+# Bounds that keep one call's time and memory in reason (`lm generate` declares the same).
+MAX_OUTPUTS = 1_000
+MAX_BEAM = 1_000
+MAX_GENERATED = 10_000
 
 
 class GenerationOptionError(SeqnlpError, ValueError):
@@ -105,7 +109,7 @@ def generate_text(
     Raises:
         GenerationOptionError: an unknown strategy or options that do not fit it.
     """
-    _check_options(strategy, num_outputs, beam_size)
+    _check_options(strategy, num_outputs, beam_size, max_len)
     from seqnlp.decoding import beam_search, greedy_search, repeat_state, sample
 
     tokens = tokenize_line(prompt, lm.level)
@@ -136,7 +140,8 @@ def generate_text(
                       unknown_tokens(tokens, lm))
 
 
-def _check_options(strategy: str, num_outputs: int, beam_size: int) -> None:
+def _check_options(strategy: str, num_outputs: int, beam_size: int,
+                   max_len: int | None) -> None:
     if strategy not in STRATEGIES:
         raise GenerationOptionError(f"strategy must be one of {', '.join(STRATEGIES)}, "
                                     f"got {strategy!r}")
@@ -145,6 +150,11 @@ def _check_options(strategy: str, num_outputs: int, beam_size: int) -> None:
             f"the number of outputs and the beam size must be positive, got {num_outputs} "
             f"and {beam_size}"
         )
+    for name, value, most in (("the number of outputs", num_outputs, MAX_OUTPUTS),
+                              ("the beam size", beam_size, MAX_BEAM),
+                              ("max_len", max_len or 1, MAX_GENERATED)):
+        if value > most:
+            raise GenerationOptionError(f"{name} must be at most {most}, got {value}")
     if strategy == "greedy" and num_outputs != 1:
         raise GenerationOptionError(
             f"greedy search has one output, {num_outputs} were asked for; use the sample "
