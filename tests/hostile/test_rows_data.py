@@ -95,6 +95,8 @@ ROWS = [
     Row("lr-zero", (*TRAIN_GOOD, "--lr", "0"), words=("lr", "> 0")),
     Row("lr-diverges", (*TRAIN_GOOD, "--lr", "1e38"),
         words=("training diverged", "NaN or infinite", "nothing was saved", "--lr below")),
+    Row("embeddings-nan", (*TRAIN_GOOD, "--embeddings", "v.txt"),
+        files={"v.txt": b"2 4\nfine 1 2 3 4\nfilm nan 0 0 1\n"}, words=("v.txt", "NaN")),
     # scoring a file whose labels the model has no class for
     Row("eval-labels-outside", ("classify", "eval", "{classifier}", "--data", "d.tsv"),
         files={"d.tsv": tsv(["0\tgood", "7\tbad", "9\tfine"])},
