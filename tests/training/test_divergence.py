@@ -121,3 +121,25 @@ def test_patience_without_dev_batches_is_refused() -> None:
     trainer = Trainer(ToyClassifier(), TrainerConfig(device="cpu", progress=False, patience=2))
     with pytest.raises(ValueError, match="patience 2 .*needs dev_batches"):
         trainer.fit([{"x": x, "y": y}])
+
+
+def test_two_ranks_stop_together_when_one_rank_sees_a_nan(tmp_path) -> None:
+    """Rank 1 takes the odd batches: batch 3 of epoch 1 is its second update of the epoch,
+    update 4 + 2 = 6; both ranks stop there, none hangs, no checkpoint is overwritten."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node=2", "-m", "tests.training.run_ddp", "--out", str(tmp_path),
+               "--nan-at", "1", "3"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    messages = [(tmp_path / f"diverged-rank{rank}.txt").read_text() for rank in (0, 1)]
+    assert messages[0] == messages[1] and "at step 6" in messages[0]
+    last = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+    assert last["counters"]["step"] == 4
