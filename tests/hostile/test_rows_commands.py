@@ -178,6 +178,17 @@ ROWS = [
         words=("stdin", "line 2", "UTF-8")),
     Row("score-stdin-latin1", ("lm", "score", "{lm}"), stdin="the caf\u00e9\n".encode("latin-1"),
         words=("stdin", "line 1", "UTF-8")),
+    Row("predict-stdin-without-line-ends", PREDICT, stdin=bytes(10_000_001),
+        words=("stdin", "line 1", "longer than 10,000,000 bytes")),
+    Row("score-stdin-without-line-ends", ("lm", "score", "{lm}"), stdin=b"the cat\n" + bytes(10**7 + 1),
+        words=("stdin", "line 2", "longer than")),
+    # devices where a file is expected
+    Row("config-from-dev-zero", ("lm", "train", "--config", "/dev/zero", "-o", "m.pt"),
+        words=("/dev/zero", "more than 1,000,000 bytes"), timeout=20),
+    Row("model-from-dev-zero", ("lm", "generate", "/dev/zero"),
+        words=("/dev/zero", "not a regular file"), timeout=20),
+    Row("ensemble-member-dev-null", (*PREDICT, "-e", "/dev/null", "x"),
+        words=("/dev/null", "not a regular file")),
     # output places: checked before any work
     Row("lm-output-is-folder", (*L_TRAIN[:-1], "out"), files={"out/": b""}, words=("out", "folder")),
     Row("output-parent-is-file", (*C_TRAIN[:-1], "f/m.pt"), files={"f": b"x"},
@@ -186,6 +197,22 @@ ROWS = [
         words=("no/such/log.jsonl", "does not exist")),
     Row("checkpoint-dir-parent-missing", (*L_TRAIN, "--checkpoint-dir", "no/such/ck"),
         words=("no/such/ck", "does not exist")),
+    Row("output-is-the-data", ("classify", "train", "--data", "d.tsv", "-o", "d.tsv"),
+        files={"d.tsv": b"0\ta dull film\n1\ta fine film\n" * 10},
+        words=("d.tsv", "-o and --data", "same file")),
+    Row("output-is-the-data-by-another-name", ("lm", "train", "--data", "t.txt", "-o",
+                                               "./sub/../t.txt"),
+        files={"t.txt": b"the cat sat\n" * 60, "sub/": b""}, words=("-o and --data",)),
+    Row("log-is-the-data", (*C_TRAIN[:2], "--data", "d.tsv", "-o", "m.pt", "--log", "d.tsv"),
+        files={"d.tsv": b"0\ta dull film\n1\ta fine film\n" * 10}, words=("--log and --data",)),
+    Row("output-is-the-config", ("lm", "train", "--config", "c.toml", "-o", "c.toml"),
+        files={"c.toml": b"[data]\ndata = 'nosuch.txt'\n"}, words=("-o and --config",)),
+    Row("output-is-the-log", (*C_TRAIN, "--log", "m.pt"), words=("-o and --log",)),
+    Row("output-is-the-embeddings", (*C_TRAIN[:-1], "{vectors}", "--embeddings", "{vectors}"),
+        words=("-o and --embeddings",)),
+    Row("data-name-too-long", ("classify", "train", "--data", "x" * 5000, "-o", "m.pt"),
+        words=("file name too long", " ... ")),
+    Row("output-name-too-long", (*C_TRAIN[:-1], "m" * 5000), words=("file name too long",)),
     Row("lm-checkpoint-dir-is-file", (*L_TRAIN, "--checkpoint-dir", "f"), files={"f": b"x"},
         words=("f", "is a file", "--checkpoint-dir")),
 ]
@@ -312,3 +339,29 @@ def test_scored_lines_are_echoed_escaped_on_one_line_each(hostile_env, capsys):
 def test_predict_reads_stdin_as_utf8_and_drops_a_bom(hostile_env, capsys):
     out, _ = _run_ok(PREDICT, hostile_env, capsys, stdin=b"\xef\xbb\xbfa fine film\n\nsp\xc3\xa4t\n")
     assert len(out.splitlines()) == 2  # the blank line is skipped, as before
+
+
+# ------------------------------------------------------------------ memory running out
+
+def test_torch_running_out_of_memory_is_one_line(hostile_env, capsys, monkeypatch):
+    from seqnlp.tasks import lm_generation
+
+    def allocate(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: "
+                           "can't allocate memory: you tried to allocate 16000000000 bytes.\n"
+                           "Error code 12 (Cannot allocate memory)")
+
+    monkeypatch.setattr(lm_generation, "generate_text", allocate)
+    check_row(Row("oom", GENERATE, words=("out of memory", "--batch-size")), hostile_env, capsys)
+
+
+def test_another_runtime_error_is_not_disguised(hostile_env, capsys, monkeypatch):
+    from seqnlp.cli.main import main
+    from seqnlp.tasks import lm_generation
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in seqnlp")
+
+    monkeypatch.setattr(lm_generation, "generate_text", broken)
+    with pytest.raises(RuntimeError, match="a bug in seqnlp"):
+        main(["lm", "generate", str(hostile_env["lm"])])

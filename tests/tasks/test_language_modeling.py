@@ -235,6 +235,38 @@ def test_resuming_from_a_checkpoint_of_another_vocabulary_is_refused(tmp_path: P
 # ---------------------------------------------------------------------------- scores, generation
 
 
+def test_a_line_longer_than_the_score_window_scores_as_one_pass(
+    trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seqnlp.tasks import lm_generation
+
+    lm = load_language_model(trained)
+    lines = [" ".join(SENTENCES * 9), "the cat sat", " ".join(SENTENCES * 4)]  # 120 tokens
+    monkeypatch.setattr(lm_generation, "SCORE_WINDOW", 1000)
+    whole = score_lines(lm, lines)  # one window holds every line
+    monkeypatch.setattr(lm_generation, "SCORE_WINDOW", 7)
+    windowed = score_lines(lm, lines, batch_size=2)
+    assert [s.num_tokens for s in windowed] == [s.num_tokens for s in whole]
+    for a, b in zip(windowed, whole):
+        assert a.log_prob == pytest.approx(b.log_prob, abs=1e-3)
+
+
+def test_a_long_prompt_is_read_in_windows_with_the_state_carried(
+    trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seqnlp.models import language_model
+
+    lm = load_language_model(trained)
+    prompt = torch.from_numpy(lm.vocab.encode(" ".join(SENTENCES * 3).split())).unsqueeze(0)
+    with torch.no_grad():
+        (h, c), last = lm.model.prime(prompt)
+        monkeypatch.setattr(language_model, "PRIME_WINDOW", 5)
+        (h5, c5), last5 = lm.model.prime(prompt)
+    torch.testing.assert_close(h5, h, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(c5, c, atol=1e-5, rtol=1e-5)
+    assert torch.equal(last5, last)
+
+
 def test_sentence_scores_sum_the_step_log_probabilities(trained: Path) -> None:
     lm = load_language_model(trained)
     lines = ["the cat sat", "a dog ran in the park today", ""]

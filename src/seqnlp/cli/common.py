@@ -161,9 +161,11 @@ def check_writable_folder(folder: Path, option: str, shown: Path | None = None) 
 
 
 def check_run_paths(resolved: Resolved) -> None:
-    """Check -o, --checkpoint-dir and --log before training starts."""
+    """Check -o, --checkpoint-dir and --log before training starts: each can be written,
+    and neither -o nor --log names a file the run reads (or each other)."""
     check_output(resolved.values.get("output"))
     check_output(resolved.values.get("log"), "--log")
+    _check_not_overwritten(resolved)
     folder = resolved.values.get("checkpoint_dir")
     if folder is not None:
         folder = Path(folder)
@@ -174,6 +176,34 @@ def check_run_paths(resolved: Resolved) -> None:
                                   "--checkpoint-dir", folder)
         else:
             check_writable_folder(folder, "--checkpoint-dir")
+
+
+def _check_not_overwritten(resolved: Resolved) -> None:
+    """Refuse `-o good.tsv --data good.tsv` (the model would replace the data), and the
+    same for --log, --config and --embeddings."""
+    values = resolved.values
+    reads = [("--data", values.get("data")), ("--config", resolved.config_path),
+             ("--embeddings", values.get("embeddings"))]
+    for option, written in (("-o", values.get("output")), ("--log", values.get("log"))):
+        others = reads + ([("--log", values.get("log"))] if option == "-o" else [])
+        for other, read in others:
+            if written is None or not read:
+                continue
+            path = Path(read)
+            if (path.exists() or other == "--log") and _same_file(Path(written), path):
+                raise SeqnlpError(f"{written}: {option} and {other} name the same file; "
+                                  f"writing {option} would destroy it")
+
+
+def _same_file(written: Path, other: Path) -> bool:
+    """Whether `written` is `other`: the same existing file, or (neither written yet)
+    the same path."""
+    try:
+        if written.exists() and other.exists():
+            return written.samefile(other)
+        return not other.exists() and written.resolve() == other.resolve()
+    except (OSError, ValueError):
+        return False
 
 
 def check_data(data: str, names: Sequence[str], accepts: str, what: str,
@@ -226,16 +256,25 @@ def stdin_lines() -> list[str]:
 
     Raises:
         DataFormatError: "stdin, line 3: invalid UTF-8 at byte 7 of the line".
+        SeqnlpError: a line longer than `MAX_LINE_BYTES`.
     """
     from seqnlp.fileio import decode_line
 
     raw = getattr(sys.stdin, "buffer", None)
     if raw is None:  # an already decoded text stream (an embedding program, a test)
         return [line.rstrip("\r\n") for line in sys.stdin]
-    lines = [decode_line(line, "stdin", number) for number, line in enumerate(raw, start=1)]
+    lines = []
+    while line := raw.readline(MAX_LINE_BYTES + 1):
+        if len(line) > MAX_LINE_BYTES:  # `< /dev/zero` or a binary file: no line ends
+            raise SeqnlpError(f"stdin, line {len(lines) + 1}: longer than "
+                              f"{MAX_LINE_BYTES:,} bytes; give one text per line")
+        lines.append(decode_line(line, "stdin", len(lines) + 1))
     if lines and lines[0].startswith("\ufeff"):
         lines[0] = lines[0][1:]
     return lines
+
+
+MAX_LINE_BYTES = 10_000_000  # one text of stdin
 
 
 def printable(text: str) -> str:

@@ -26,12 +26,12 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from seqnlp.errors import SeqnlpError
 
 SECTIONS = ("data", "model", "trainer")
+MAX_CONFIG_BYTES = 1_000_000
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -44,7 +44,12 @@ def read_config_file(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """
     name = os.fspath(path)
     try:
-        text = Path(name).read_bytes().decode("utf-8-sig")
+        with open(name, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise SeqnlpError(f"{name}: more than {MAX_CONFIG_BYTES:,} bytes; a "
+                              "configuration file holds a few tables of options")
+        text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise SeqnlpError(f"{name}: no such configuration file") from None
     except IsADirectoryError:

@@ -92,12 +92,29 @@ def main(argv: list[str] | None = None) -> None:
     except MemoryError:
         if debug:
             raise
-        _fail("out of memory: the input or the options ask for more memory than this "
-              "machine has", 1)
+        _fail(OUT_OF_MEMORY.format(where=""), 1)
+    except RuntimeError as exc:  # torch reports memory running out as a RuntimeError
+        if debug or not _out_of_memory(exc):
+            raise
+        _fail(OUT_OF_MEMORY.format(where=" on the GPU" if "CUDA" in str(exc) else ""), 1)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     # as click's standalone mode: always a SystemExit, with a command's own status if any
     sys.exit(result if isinstance(result, int) else 0)
+
+
+OUT_OF_MEMORY = ("out of memory{where}: the input or the options ask for more memory than "
+                 "this machine has (lower --batch-size, the model's sizes or the input's "
+                 "length)")
+MAX_MESSAGE = 2000  # characters of one error line; one quoting a huge input is cut
+
+
+def _out_of_memory(exc: RuntimeError) -> bool:
+    """Whether torch ran out of memory (its OutOfMemoryError, or the CPU allocator's
+    "can't allocate memory"), read from the class name and text: torch is not imported."""
+    text = str(exc)
+    return (type(exc).__name__ == "OutOfMemoryError" or "can't allocate memory" in text
+            or "CUDA out of memory" in text)
 
 
 def _click_exceptions() -> Any:
@@ -111,7 +128,11 @@ def _click_exceptions() -> Any:
 
 def _fail(message: str, code: int) -> None:
     """Print `seqnlp: error: MESSAGE` as one line (control characters escaped) and exit."""
-    typer.echo(f"seqnlp: error: {one_line(message)}", err=True)
+    text = one_line(message)
+    if len(text) > MAX_MESSAGE:  # cut in the middle: the reason is at the end
+        half = MAX_MESSAGE // 2
+        text = f"{text[:half]} ... {text[-half:]}"
+    typer.echo(f"seqnlp: error: {text}", err=True)
     sys.exit(code)
 
 

@@ -87,8 +87,10 @@ def read_artifact(path: str | os.PathLike[str]) -> dict[str, Any]:
     name = os.fspath(path)
     if Path(name).is_dir():
         raise ArtifactError(f"{name}: is a folder, not a model file")
-    if not Path(name).is_file():
+    if not Path(name).exists():
         raise ArtifactError(f"{name}: no such model file")
+    if not Path(name).is_file():
+        raise ArtifactError(f"{name}: not a regular file (a device or a pipe), not a model file")
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickles: we refuse them
             warnings.simplefilter("ignore")

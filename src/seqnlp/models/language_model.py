@@ -39,6 +39,7 @@ LEVELS = ("word", "char")
 UNK = "<unk>"
 EOS = "<eos>"
 DECODER_DTYPES = {"float32": None, "bfloat16": torch.bfloat16}
+PRIME_WINDOW = 1024  # a prompt is read this many steps at a time, the state carried
 
 # torch.Tensor (L, B, H) for rnn and gru, a pair (h, c) of them for lstm.
 State = Any
@@ -283,7 +284,9 @@ class RNNLanguageModel(nn.Module):
             raise ValueError(f"prompt must be (B, T) with T >= 1, got {tuple(prompt.shape)}")
         if prompt.size(1) == 1:
             return self.initial_state(prompt.size(0), prompt.device), prompt[:, 0]
-        _, state = self.run(prompt[:, :-1])
+        state, body = None, prompt[:, :-1]
+        for start in range(0, body.size(1), PRIME_WINDOW):  # memory O(window), not O(T)
+            _, state = self.run(body[:, start: start + PRIME_WINDOW], state)
         return _swap_batch_axis(state), prompt[:, -1]
 
 

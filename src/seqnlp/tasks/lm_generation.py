@@ -23,6 +23,7 @@ DEFAULT_MAX_LEN = {"word": 50, "char": 200}
 MAX_OUTPUTS = 1_000
 MAX_BEAM = 1_000
 MAX_GENERATED = 10_000
+SCORE_WINDOW = 64  # steps scored at once (a long line is read in windows)
 
 
 class GenerationOptionError(SeqnlpError, ValueError):
@@ -171,28 +172,42 @@ def _check_options(strategy: str, num_outputs: int, beam_size: int,
 def score_lines(lm: LoadedLM, lines: list[str], batch_size: int = 32) -> list[SentenceScore]:
     """The log-probability of each line, its `<eos>` included, read after an `<eos>`.
 
-    Lines are scored in batches padded at the end (a causal model never reads padding
-    before a real token, so padding changes nothing).
+    Lines of similar length are scored together, in batches padded at the end (a causal
+    model never reads padding before a real token, so padding changes nothing), and
+    `SCORE_WINDOW` steps at a time with the state carried, so that one very long line
+    needs memory for a window of (B, window, V) log-probabilities, not for the whole line.
     """
-    model, eos = lm.model.eval(), lm.vocab.eos_index
+    lm.model.eval()
     token_lists = [tokenize_line(line, lm.level) + [EOS] for line in lines]
-    scores: list[SentenceScore] = []
-    for start in range(0, len(token_lists), batch_size):
-        chunk = token_lists[start: start + batch_size]
-        width = max(len(tokens) for tokens in chunk)
-        targets = torch.full((len(chunk), width), eos, dtype=torch.long)  # (B, T)
-        mask = torch.zeros(len(chunk), width, dtype=torch.bool)
-        for row, tokens in enumerate(chunk):
-            targets[row, : len(tokens)] = torch.from_numpy(lm.vocab.encode(tokens))
-            mask[row, : len(tokens)] = True
-        inputs = torch.cat([torch.full((len(chunk), 1), eos), targets[:, :-1]], dim=1)
-        hidden, _ = model.run(inputs)  # (B, T, H)
-        log_probs = torch.log_softmax(model.decoder(hidden), dim=-1)  # (B, T, V)
-        picked = log_probs.gather(2, targets.unsqueeze(2)).squeeze(2) * mask  # (B, T)
-        for row, tokens in enumerate(chunk):
-            scores.append(SentenceScore(float(picked[row].sum()), len(tokens),
-                                        unknown_tokens(tokens, lm)))
-    return scores
+    order = sorted(range(len(token_lists)), key=lambda i: len(token_lists[i]))
+    scores: list[SentenceScore | None] = [None] * len(token_lists)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start: start + batch_size]
+        totals = _batch_log_probs(lm, [token_lists[i] for i in chunk])
+        for i, total in zip(chunk, totals):
+            scores[i] = SentenceScore(total, len(token_lists[i]),
+                                      unknown_tokens(token_lists[i], lm))
+    return scores  # type: ignore[return-value]
+
+
+def _batch_log_probs(lm: LoadedLM, token_lists: list[list[str]]) -> list[float]:
+    """Sum of log P(token | history) of each token list, read after `<eos>`."""
+    model, eos = lm.model, lm.vocab.eos_index
+    width = max(len(tokens) for tokens in token_lists)
+    targets = torch.full((len(token_lists), width), eos, dtype=torch.long)  # (B, T)
+    mask = torch.zeros(len(token_lists), width, dtype=torch.bool)
+    for row, tokens in enumerate(token_lists):
+        targets[row, : len(tokens)] = torch.from_numpy(lm.vocab.encode(tokens))
+        mask[row, : len(tokens)] = True
+    inputs = torch.cat([torch.full((len(token_lists), 1), eos), targets[:, :-1]], dim=1)
+    totals, state = torch.zeros(len(token_lists), dtype=torch.float64), None
+    for t in range(0, width, SCORE_WINDOW):
+        window = slice(t, t + SCORE_WINDOW)
+        hidden, state = model.run(inputs[:, window], state)  # (B, W, H)
+        log_probs = torch.log_softmax(model.decoder(hidden), dim=-1)  # (B, W, V)
+        picked = log_probs.gather(2, targets[:, window].unsqueeze(2)).squeeze(2)  # (B, W)
+        totals += (picked * mask[:, window]).sum(dim=1, dtype=torch.float64)
+    return totals.tolist()
 
 
 def _without(step: Any, token: int) -> Any:
