@@ -13,9 +13,11 @@ import gzip
 import json
 import lzma
 import os
+import shutil
+import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from hypothesis import strategies as st
 
 from seqnlp import fileio
 from seqnlp.embeddings.evaluate import evaluate_analogies, evaluate_word_pairs
-from seqnlp.errors import SeqnlpError
+from seqnlp.errors import FileAccessError, SeqnlpError
 from seqnlp.text import chinese, conll, corpus, evalsets, parallel, trees
 from seqnlp.text.vocab import Vocab
 from seqnlp.word2vec import KeyedVectors, load_vectors
@@ -109,7 +111,8 @@ def _read_native(path: Path, vocab: bytes | None = None, npy: bytes | None = Non
 def _read_parallel(path: Path) -> object:
     """The pairs with the fuzzed file on either side of a good one."""
     other = path.parent / "other.txt"
-    other.write_bytes(b"a b\nc d\ne f\n")
+    if not other.exists():
+        other.write_bytes(b"a b\nc d\ne f\n")
     return list(parallel.read_parallel(path, other)), list(parallel.read_parallel(other, path))
 
 
@@ -381,3 +384,71 @@ def test_the_property_fails_a_reader_that_works_too_long(scratch: Path, monkeypa
     monkeypatch.setattr(sys.modules[__name__], "CPU_SECONDS", 0.01)
     with pytest.raises(AssertionError, match="s of CPU"):
         read_or_refuse(Reader("busy", ".txt", _const(b""), busy), scratch / "b.txt", b"x")
+
+
+# ----------------------------------------------------------------------------- what the OS refuses
+
+# The readers whose test helper reads the fuzzed path itself (it cannot be a folder).
+_SELF_READ = {"load_native vocab.json", "load_native vectors.npy"}
+OS_READERS = [r for r in READERS if r.name not in _SELF_READ]
+
+
+@pytest.mark.parametrize("reader", OS_READERS, ids=[r.name for r in OS_READERS])
+@pytest.mark.parametrize("kind, reason", [("missing", "no such file"), ("folder", "directory")])
+def test_a_missing_file_or_a_folder_is_one_line_naming_it(
+    reader: Reader, kind: str, reason: str, tmp_path: Path
+) -> None:
+    path = tmp_path / f"input{reader.suffix}"
+    if kind == "folder":
+        path.mkdir()
+    with pytest.raises(FileAccessError) as info:
+        reader.read(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and reason in message and "\n" not in message
+
+
+@pytest.fixture()
+def open_folder() -> Iterator[Path]:
+    """A folder that the user `nobody` may enter (pytest's sit below one only root may)."""
+    folder = Path(tempfile.mkdtemp(prefix="seqnlp-fuzz-", dir="/tmp"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+@pytest.mark.parametrize("reader", OS_READERS, ids=[r.name for r in OS_READERS])
+def test_an_unreadable_file_is_one_line_naming_it(
+    reader: Reader, open_folder: Path, contents: dict[str, bytes]
+) -> None:
+    from tests.hostile.test_rows_readers import unprivileged
+
+    path = open_folder / f"input{reader.suffix}"
+    path.write_bytes(reader.pack(contents[reader.name]))
+    path.chmod(0o600)
+    reader.read(path)  # as root; also imports what the reader needs while it is readable
+    with unprivileged(), pytest.raises(FileAccessError) as info:
+        reader.read(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and "permission denied" in message
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+@pytest.mark.parametrize("private", ["vocab.json", "vectors.npy", ""])
+def test_an_unreadable_native_folder_is_one_line_naming_the_file(
+    open_folder: Path, private: str
+) -> None:
+    from tests.hostile.test_rows_readers import unprivileged
+
+    folder = open_folder / "native"
+    folder.mkdir()
+    (folder / "vocab.json").write_bytes(NATIVE_VOCAB)
+    np.save(folder / "vectors.npy", VECTORS)
+    load_vectors(folder)  # as root: imports what loading needs while it is readable
+    (folder / private).chmod(0o600 if private else 0o700)  # "": the folder itself
+    with unprivileged(), pytest.raises(FileAccessError) as info:
+        load_vectors(folder)
+    assert str(info.value).startswith(str(folder / private) if private else str(folder))
+    assert "permission denied" in str(info.value)

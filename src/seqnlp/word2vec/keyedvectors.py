@@ -9,6 +9,7 @@ until `vectors` is assigned (after editing `vectors` in place, call `fill_norms(
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from typing import Union
 
@@ -293,7 +294,7 @@ def load_vectors(
             directories, keep only the first `limit` rows.
         unicode_errors: as in `KeyedVectors.load_word2vec_format`.
     """
-    if native.is_native(path):
+    if os.path.isdir(path):  # native, or refused with the reason (no vocab.json, unreadable)
         kv = KeyedVectors.load(path)
         if limit is not None and limit < len(kv):
             counts = None if kv.counts is None else kv.counts[:limit]

@@ -6,10 +6,12 @@ target, then renamed into place).
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from seqnlp.errors import DataFormatError
+from seqnlp.errors import DataFormatError, FileAccessError
 from seqnlp.fileio import PathLike, access_error, atomic_write
 from seqnlp.word2vec.formats import MAX_VECTOR_SIZE, first_non_finite_row
 
@@ -177,12 +179,22 @@ def _check_counts(counts: object, num_keys: int, meta_path: Path) -> np.ndarray 
 
 def _read_meta(folder: Path) -> dict:
     meta_path = folder / _VOCAB_FILE
-    if not meta_path.is_file():
-        raise DataFormatError(folder, None, f"not a seqnlp vectors directory (no {_VOCAB_FILE})")
     try:
-        meta = json.loads(meta_path.read_bytes().decode("utf-8-sig"))  # a BOM is dropped
-    except OSError as exc:
+        is_folder = stat.S_ISDIR(os.stat(folder).st_mode)
+        if not is_folder:
+            raise DataFormatError(folder, None, "not a seqnlp vectors directory (a file)")
+        raw = meta_path.read_bytes()
+    except FileNotFoundError as exc:
+        if exc.filename != os.fspath(meta_path):
+            raise access_error(folder, exc) from None
+        raise FileAccessError(
+            folder, f"is a directory but not a seqnlp vectors directory (no {_VOCAB_FILE})",
+            errno.EISDIR,
+        ) from None
+    except OSError as exc:  # permission denied: on the folder, or on vocab.json
         raise access_error(meta_path, exc, "cannot read") from None
+    try:
+        meta = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark is dropped
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataFormatError(meta_path, None, f"invalid JSON ({exc})") from None
     except RecursionError:
