@@ -59,6 +59,8 @@ OPTIONS = [
     Option("min_count", 1, "Drop training tokens seen fewer times.", section="data", low=1),
     Option("bigram_min_count", 2, "cws: drop character bigrams seen fewer times.",
            section="data", low=1),
+    Option("bigram_max_vocab", 0, "cws: keep at most this many character bigrams, the most "
+           "frequent (0: all).", section="data", low=0),
     Option("embeddings", None, "Token vectors in word2vec text or binary format.",
            section="data", type=Path),
     Option("encoder", "lstm", "Encoder (idcnn: iterated dilated CNN, the fast one).",
@@ -107,7 +109,8 @@ def train(run: Resolved) -> None:
          f"{' '.join(data.tag_names)}")
     task = TaggingTask(data, run["batch_size"], run["max_vocab"] or None, run["min_count"],
                        run["bigram_min_count"], vectors, bigrams=bool(options["bigram_dim"]),
-                       chars=bool(options["char_filters"]))
+                       chars=bool(options["char_filters"]),
+                       bigram_max_vocab=run["bigram_max_vocab"] or None)
     printer = _EpochPrinter()
     trained = train_task(task, options, trainer, resume=run["resume"], on_start=_print_start,
                          on_step=printer)

@@ -53,7 +53,8 @@ def bigrams_of(tokens: Sequence[str]) -> list[tuple[str, str]]:
 
 def build_tagging_vocabs(data: TaggingData, max_vocab: int | None = None, min_count: int = 1,
                          bigrams: bool = False, bigram_min_count: int = 2,
-                         chars: bool = False) -> dict[str, Vocab]:
+                         chars: bool = False, bigram_max_vocab: int | None = None
+                         ) -> dict[str, Vocab]:
     """Vocabularies from the training split: tokens, tags, and optionally bigrams and chars."""
     sentences = data.train
     vocabs = {
@@ -67,7 +68,7 @@ def build_tagging_vocabs(data: TaggingData, max_vocab: int | None = None, min_co
             padded = [BOS, *s.tokens, EOS]
             counts.update(a + b for a, b in zip(padded, padded[1:]))
         vocabs["bigrams"] = Vocab.from_counts(counts, min_count=bigram_min_count,
-                                              specials=SPECIALS)
+                                              max_size=bigram_max_vocab, specials=SPECIALS)
     if chars:
         vocabs["chars"] = Vocab.build((list(t) for s in sentences for t in s.tokens),
                                       specials=SPECIALS)
@@ -208,6 +209,7 @@ class TaggingTask:
         batch_size: sentences per update.
         max_vocab, min_count: the token vocabulary's bounds.
         bigram_min_count: drop rarer character bigrams (cws with bigram embeddings).
+        bigram_max_vocab: keep at most this many bigrams, the most frequent (None: all).
         vectors: pretrained token vectors for the embedding (their size wins).
         bigrams: the model reads character bigrams (build their vocabulary).
         chars: the model reads each word's characters (build their vocabulary).
@@ -220,8 +222,9 @@ class TaggingTask:
     def __init__(self, data: TaggingData, batch_size: int = 32, max_vocab: int | None = None,
                  min_count: int = 1, bigram_min_count: int = 2,
                  vectors: WordVectors | None = None, bigrams: bool = False,
-                 chars: bool = False) -> None:
+                 chars: bool = False, bigram_max_vocab: int | None = None) -> None:
         self.data = data
+        self.bigram_max_vocab = bigram_max_vocab
         self.batch_size = batch_size
         self.max_vocab = max_vocab
         self.min_count = min_count
@@ -234,7 +237,8 @@ class TaggingTask:
     def build_vocabs(self) -> dict[str, Vocab]:
         return build_tagging_vocabs(
             self.data, self.max_vocab, self.min_count,
-            bigrams=self.bigrams, bigram_min_count=self.bigram_min_count, chars=self.chars)
+            bigrams=self.bigrams, bigram_min_count=self.bigram_min_count, chars=self.chars,
+            bigram_max_vocab=self.bigram_max_vocab)
 
     def model_config(self, options: Mapping[str, Any], vocabs: dict[str, Vocab]) -> Any:
         from seqnlp.models.tagger import TaggerConfig
