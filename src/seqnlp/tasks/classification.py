@@ -25,6 +25,7 @@ from seqnlp.tasks.classification_data import (  # re-exported: the task's data A
     ClassificationData,
     Example,
     check_training_data,
+    check_vectors,
     label_names,
     load_classification_data,
     load_examples,
@@ -90,29 +91,6 @@ def pretrained_matrix(vocab: Vocab, vectors: WordVectors, seed: int = 0
     check_vectors(vectors)
     matrix, coverage = matrix_of(vocab.itos, vectors, SPECIALS, vocab.pad_index, seed)
     return matrix, coverage.rate
-
-
-def check_vectors(vectors: WordVectors) -> None:
-    """Refuse pretrained vectors with NaN or infinite entries: one such entry makes the
-    random rows (drawn on the vectors' scale) and then the loss NaN.
-
-    Raises:
-        SeqnlpError: naming the first damaged word and how many there are.
-    """
-    table = np.asarray(vectors.vectors)
-    if table.ndim != 2 or not np.issubdtype(table.dtype, np.number):
-        raise SeqnlpError(f"pretrained vectors must be a (V, E) array of numbers, got shape "
-                          f"{table.shape} of {table.dtype}")
-    # A row sum in float64 is finite exactly when every float32 entry is (no overflow),
-    # without a (V, E) boolean copy of a large table.
-    bad = np.flatnonzero(~np.isfinite(table.sum(axis=1, dtype=np.float64)))
-    if len(bad):
-        keys = vectors.index_to_key
-        word = keys[bad[0]] if bad[0] < len(keys) else f"row {bad[0]}"
-        raise SeqnlpError(
-            f"pretrained vectors: {len(bad):,} of {len(table):,} hold NaN or infinite values "
-            f"(first: {word!r}); fix or re-train the vectors"
-        )
 
 
 # ---------------------------------------------------------------------- batches

@@ -5,7 +5,8 @@ maps 0-1 to negative, 3-4 to positive) or a user's `label<TAB>text` file.
 The dev split of IMDB and of a user's file is cut from train with a fixed seed, so test is
 touched only for the final number. A user's file numbers its K classes 0..K-1, each used at
 least once (so a saved model's label names are the file's own labels); the splits are
-checked before any training (`check_training_data`).
+checked before any training (`check_training_data`), and so are pretrained vectors
+(`check_vectors`).
 """
 
 from __future__ import annotations
@@ -279,3 +280,27 @@ def _user_file(data: str) -> Path:
             "or a label<TAB>text file"
         )
     return Path(data)
+
+
+def check_vectors(vectors: Any) -> None:
+    """Refuse pretrained vectors (a `KeyedVectors`, or anything with `index_to_key` and
+    `vectors`) with NaN or infinite entries: one such entry makes the random rows (drawn
+    on the vectors' scale) and then the loss NaN.
+
+    Raises:
+        SeqnlpError: naming the first damaged word and how many there are.
+    """
+    table = np.asarray(vectors.vectors)
+    if table.ndim != 2 or not np.issubdtype(table.dtype, np.number):
+        raise SeqnlpError(f"pretrained vectors must be a (V, E) array of numbers, got shape "
+                          f"{table.shape} of {table.dtype}")
+    # A row sum in float64 is finite exactly when every float32 entry is (no overflow),
+    # without a (V, E) boolean copy of a large table.
+    bad = np.flatnonzero(~np.isfinite(table.sum(axis=1, dtype=np.float64)))
+    if len(bad):
+        keys = vectors.index_to_key
+        word = keys[bad[0]] if bad[0] < len(keys) else f"row {bad[0]}"
+        raise SeqnlpError(
+            f"pretrained vectors: {len(bad):,} of {len(table):,} hold NaN or infinite values "
+            f"(first: {word!r}); fix or re-train the vectors"
+        )

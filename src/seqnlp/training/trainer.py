@@ -66,13 +66,7 @@ from seqnlp.training.batches import (
 )
 from seqnlp.training.checkpoint import LAST, load_checkpoint, seed_everything, set_deterministic
 from seqnlp.training.config import TrainerConfig
-from seqnlp.training.divergence import (
-    TrainingDiverged,
-    diverged_message,
-    first_bad_step,
-    mark_non_finite,
-    weights_finite,
-)
+from seqnlp.training.divergence import mark_non_finite
 from seqnlp.training.meters import MetricsLogger, ProgressBar, RunningMean, Throughput
 from seqnlp.training.optim import LRSchedule, build_optimizer, clip_gradients
 from seqnlp.training.stopping import EarlyStopping
@@ -418,15 +412,6 @@ class Trainer(TrainerState):
 
     def _now(self) -> float:
         return time.perf_counter() - self._t0
-
-    def _check_finite(self, weights: bool = True) -> None:
-        """TrainingDiverged when a loss or gradient so far, or (with `weights`) a weight,
-        is not finite; every rank calls it (see `seqnlp.training.divergence`)."""
-        step = first_bad_step(self._first_bad)
-        if step or (weights and not weights_finite(self.model)):
-            last = self._checkpoint_path(LAST)
-            kept = str(last) if last is not None and last.is_file() else None
-            raise TrainingDiverged(diverged_message(step, self.step, self.config, kept))
 
     def _log_step(self) -> None:
         self._check_finite(weights=False)

@@ -1,7 +1,8 @@
-"""The Trainer's checkpoint state: what `last.pt` and `best.pt` hold, and how a resumed run
+"""The Trainer's checkpoint state: what `last.pt` and `best.pt` hold, how a resumed run
 puts it back (model, optimizer, schedule, counters, best score, patience, running losses,
-every rank's RNG states). A mixin of `seqnlp.training.trainer.Trainer`, kept apart so that
-the training loop reads on its own.
+every rank's RNG states), and the divergence check that keeps a diverged state off disk.
+A mixin of `seqnlp.training.trainer.Trainer`, kept apart so that the training loop reads
+on its own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from seqnlp.training.checkpoint import (
     set_rng_state,
 )
 from seqnlp.training.config import TrainerConfig
+from seqnlp.training.divergence import (
+    TrainingDiverged,
+    diverged_message,
+    first_bad_step,
+    weights_finite,
+)
 from seqnlp.training.meters import RunningMean
 from seqnlp.training.optim import LRSchedule
 from seqnlp.training.stopping import EarlyStopping
@@ -50,12 +57,20 @@ class TrainerState:
     _elapsed: float
     _lr: float
     _saved: dict[str, tuple[int, ...]]
+    _first_bad: torch.Tensor  # the first update with a non-finite loss or gradient (0: none)
 
     def _now(self) -> float:
         raise NotImplementedError  # the Trainer's clock
 
     def _check_finite(self, weights: bool = True) -> None:
-        raise NotImplementedError  # the Trainer's divergence check
+        """TrainingDiverged when a loss or gradient so far, or (with `weights`) a weight,
+        is not finite; every rank calls it, before any evaluation or checkpoint (see
+        `seqnlp.training.divergence`)."""
+        step = first_bad_step(self._first_bad)
+        if step or (weights and not weights_finite(self.model)):
+            last = self._checkpoint_path(LAST)
+            kept = str(last) if last is not None and last.is_file() else None
+            raise TrainingDiverged(diverged_message(step, self.step, self.config, kept))
 
     def _keep_best(self, metrics: dict[str, float]) -> None:
         state = self.model.state_dict()
