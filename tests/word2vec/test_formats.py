@@ -412,3 +412,15 @@ def test_a_vectors_file_with_a_byte_order_mark_reads_as_without(tmp_path: Path) 
         kv.save_word2vec_format(tmp_path / "v", binary=binary)
         (tmp_path / "bom").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "v").read_bytes())
         assert_same(kv, load_vectors(tmp_path / "bom"))
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_python2_npy_header_is_read_without_a_warning(tmp_path: Path) -> None:
+    """numpy warns about a "(7L, 5L)" shape; in the CLI a warning is a second stderr line."""
+    kv = sample_kv()
+    kv.save(tmp_path / "kv")
+    header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (7L, 5L), }"
+    header += b" " * (117 - len(header)) + b"\n"
+    npy = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+    (tmp_path / "kv" / "vectors.npy").write_bytes(npy + kv.vectors.astype("<f4").tobytes())
+    assert_same(kv, KeyedVectors.load(tmp_path / "kv"))

@@ -13,6 +13,7 @@ import os
 import shutil
 import stat
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -235,14 +236,19 @@ def _read_vectors_npy(path: Path, shape: tuple[int, int], mmap: bool) -> np.ndar
         )
     if shape[0] == 0 or fortran:  # nothing to map / an unusual layout: plain read
         mmap = False
+    # The header has been read and checked: the data is read (or mapped) from its offset,
+    # without handing the file to np.load, which would parse the header again.
     try:
-        vectors = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+        if mmap:
+            return np.memmap(path, dtype=dtype, mode="r", offset=data_start, shape=shape)
+        with open(path, "rb") as stream:
+            stream.seek(data_start)
+            vectors = np.fromfile(stream, dtype=dtype, count=shape[0] * shape[1])
     except OSError as exc:
         raise access_error(path, exc, "cannot read") from None
-    except (ValueError, EOFError) as exc:
-        reason = _first_line(exc)
-        raise DataFormatError(path, None, f"not a readable .npy array ({reason})") from None
-    return np.ascontiguousarray(vectors) if fortran else vectors
+    if len(vectors) != shape[0] * shape[1]:  # the file shrank since its size was checked
+        raise DataFormatError(path, None, "the file ends before its data does")
+    return np.ascontiguousarray(vectors.reshape(shape, order="F" if fortran else "C"))
 
 
 def read_npy_header(stream: BinaryIO, path: PathLike) -> tuple[tuple[int, ...], bool, np.dtype]:
@@ -271,9 +277,11 @@ def read_npy_header(stream: BinaryIO, path: PathLike) -> tuple[tuple[int, ...], 
             )
         header = io.BytesIO(prefix + length_field + stream.read(length))
         np.lib.format.read_magic(header)
-        if version == (1, 0):
-            return np.lib.format.read_array_header_1_0(header)
-        return np.lib.format.read_array_header_2_0(header)
+        with warnings.catch_warnings():  # a Python 2 header ("2L") is read, not warned about
+            warnings.simplefilter("ignore")
+            if version == (1, 0):
+                return np.lib.format.read_array_header_1_0(header)
+            return np.lib.format.read_array_header_2_0(header)
     except OSError as exc:
         raise access_error(path, exc, "cannot read") from None
     except DataFormatError:
