@@ -135,7 +135,9 @@ def damage_error(
     bytes already seen good and then in steps of `_SCAN_STEP` bytes, to count the lines
     before the first byte that cannot be delivered.
     """
-    found = _newlines_before_damage(os.fspath(path), delivered)
+    name = os.fspath(path)
+    # (a pipe cannot be read again: reopening it would wait for a writer)
+    found = _newlines_before_damage(name, delivered) if os.path.isfile(name) else None
     line = (newlines if found is None else max(found, newlines)) + 1
     return DataFormatError(path, line, f"compressed data is truncated or corrupt ({exc})")
 
