@@ -16,8 +16,12 @@ Parts:
           characters/s over the whole test file (best of 3 passes, batched), and the peak
           memory of a fresh process that loads the segmenter and segments the file.
 
+  ship    copy the cached model named by --ship (default SHIPPED) into the package as its
+          default segmenter (src/seqnlp/resources/segmenter-pku.pt), refusing a file over
+          10 MB; `seqnlp tagger segment` and `seqnlp.segment` use it when no model is named.
+
 Usage (heavy: run under `flock /tmp/seqnlp-cpu.lock`):
-    python benchmarks/cws.py --part train eval            # the published numbers
+    python benchmarks/cws.py --part train eval ship       # the published numbers
     python benchmarks/cws.py --part train eval --quick    # small slices, for development
     python benchmarks/cws.py --render                     # rewrite cws.md from cws.json
 """
@@ -69,6 +73,9 @@ MODELS: dict[str, dict[str, Any]] = {
         "batch_size": 32, "bigram_max_vocab": 40_000,
     },
 }
+
+
+SHIPPED = "bilstm-64"  # the model that ships as the default segmenter
 
 
 def ensure_data() -> None:
@@ -263,12 +270,18 @@ def markdown(results: dict[str, Any]) -> str:
                          f"| {p['oov_recall']} | {p['iv_recall']} | {p['chars_per_second']:,} "
                          f"| {p['peak_rss_mb']} | {m['f1']} |")
         lines.append("")
+    shipped = results.get("shipped")
+    if shipped:
+        lines += [f"The default segmenter shipped in the package is `{shipped['model']}` "
+                  f"({shipped['file_mb']} MB).", ""]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", nargs="+", choices=("train", "eval"), default=[])
+    parser.add_argument("--part", nargs="+", choices=("train", "eval", "ship"), default=[])
+    parser.add_argument("--ship", default=SHIPPED, choices=sorted(MODELS),
+                        help="ship: the model to ship as the default segmenter")
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=sorted(MODELS))
     parser.add_argument("--quick", action="store_true", help="2,000 training paragraphs, 1 epoch")
     parser.add_argument("--threads", type=int, default=2)
@@ -298,7 +311,25 @@ def main(argv: list[str] | None = None) -> None:
                 rows.append(evaluate("jieba 0.42.1 (default dictionary)", "jieba", "", data, 1))
             results["eval"] = {"environment": environment(args), "segmenters": rows}
             _write(results, out)
+        if "ship" in args.part:
+            results["shipped"] = ship(args.ship, args.quick)
     _write(results, out)
+
+
+def ship(name: str, quick: bool) -> dict[str, Any]:
+    """Copy a trained model into the package as its default segmenter."""
+    import shutil
+
+    from seqnlp.resources import MAX_SHIPPED_BYTES, SEGMENTER_FILE
+
+    source = model_path(name, quick)
+    size = source.stat().st_size
+    if size > MAX_SHIPPED_BYTES:
+        raise SystemExit(f"{source}: {size / 2**20:.1f} MB, more than the 10 MB a shipped "
+                         "model may take")
+    shutil.copyfile(source, SEGMENTER_FILE)
+    print(f"shipped {source} ({size / 2**20:.2f} MB) as {SEGMENTER_FILE}", flush=True)
+    return {"model": name, "file_mb": round(size / 2**20, 2), "quick": quick}
 
 
 def _write(results: dict[str, Any], out: Path) -> None:

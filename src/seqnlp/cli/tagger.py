@@ -2,7 +2,7 @@
 
     seqnlp tagger train --task cws|ner --data pfr1998|conll2003|PATH [options] -o MODEL
     seqnlp tagger eval MODEL --data pfr1998|conll2003|PATH [--split test|dev]
-    seqnlp tagger segment MODEL "我爱北京天安门" [--sep " "] [--dict words.txt]
+    seqnlp tagger segment [MODEL] "我爱北京天安门" [--sep " "] [--dict words.txt]
     seqnlp tagger tag MODEL < sentences.txt   (one tokenized sentence per line; --conll)
     seqnlp tagger config MODEL
 
@@ -204,8 +204,11 @@ def evaluate(
 
 @app.command()
 def segment(
-    model: Path = MODEL,
-    texts: list[str] | None = typer.Argument(None, help="Texts; none: read --input or stdin."),
+    texts: list[str] | None = typer.Argument(None, help="[MODEL] then texts: a first argument "
+                                             "ending in .pt that names a file is the model; "
+                                             "no texts: read --input or stdin."),
+    model: Path | None = typer.Option(None, "--model", "-m", help="A tagger trained with "
+                                      "--task cws (default: the segmenter shipped with seqnlp)."),
     input_file: Path | None = typer.Option(None, "--input", "-i", help="A UTF-8 file, one "
                                            "sentence or paragraph per line."),
     sep: str = typer.Option(" ", "--sep", help="Written between words."),
@@ -214,16 +217,29 @@ def segment(
     batch_size: int = typer.Option(256, min=1, max=65_536, help="Pieces per forward pass."),
 ) -> None:
     """Segment Chinese text: one output line per input line, words joined by --sep."""
-    from seqnlp.models import load_model
     from seqnlp.tasks.segment import segment_lines
 
-    loaded = load_model(model, expect=KIND)
-    if loaded.task != "cws":
-        raise SeqnlpError(f"{model}: is a {loaded.task} tagger; segmenting needs a cws one")
+    texts = list(texts or [])
+    if model is None and texts and texts[0].endswith(".pt") and Path(texts[0]).is_file():
+        model = Path(texts.pop(0))
+    loaded = _segmenter(model)
     words = _read_words(dictionary) if dictionary else ()
     lines = texts or _input_lines(input_file)
     for words_of_line in segment_lines(loaded, lines, batch_size, words):
         typer.echo(sep.join(words_of_line))
+
+
+def _segmenter(model: Path | None) -> Any:
+    """The named cws tagger, or the one shipped with seqnlp."""
+    from seqnlp.models import load_model
+    from seqnlp.resources import default_segmenter
+
+    if model is None:
+        return default_segmenter()
+    loaded = load_model(model, expect=KIND)
+    if loaded.task != "cws":
+        raise SeqnlpError(f"{model}: is a {loaded.task} tagger; segmenting needs a cws one")
+    return loaded
 
 
 @app.command()
