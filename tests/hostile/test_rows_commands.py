@@ -79,6 +79,8 @@ ROWS = [
     Row("classify-schedule-unknown", (*C_TRAIN, "--schedule", "cosine"), words=("--schedule",)),
     Row("classify-optimizer-unknown", (*C_TRAIN, "--optimizer", "lamb"), words=("--optimizer",)),
     Row("classify-device-unknown", (*C_TRAIN, "--device", "tpu"), words=("--device",)),
+    Row("generate-beam-over-100", (*GENERATE, "--strategy", "beam", "--beam", "101"),
+        words=("--beam",), code=2),
     Row("lm-level-unknown", (*L_TRAIN, "--level", "byte"), words=("--level",)),
     Row("lm-cell-unknown", (*L_TRAIN, "--cell", "transformer"), words=("--cell",)),
     Row("lm-decoder-dtype-unknown", (*L_TRAIN, "--decoder-dtype", "float16"),
@@ -149,7 +151,7 @@ ROWS = [
     Row("generate-max-len-huge", (*GENERATE, "--max-len", "1000000000"),
         words=("--max-len", "10000"), code=2, timeout=20),
     Row("generate-beam-huge", (*GENERATE, "--strategy", "beam", "--beam", "1000000000"),
-        words=("--beam", "1000"), code=2, timeout=20),
+        words=("--beam", "100"), code=2, timeout=20),
     Row("generate-n-huge", (*GENERATE, "--strategy", "sample", "-n", "1000000000"),
         words=("-n", "1000"), code=2, timeout=20),
     Row("generate-max-len-zero", (*GENERATE, "--max-len", "0"), words=("--max-len",), code=2),
@@ -365,3 +367,14 @@ def test_another_runtime_error_is_not_disguised(hostile_env, capsys, monkeypatch
     monkeypatch.setattr(lm_generation, "generate_text", broken)
     with pytest.raises(RuntimeError, match="a bug in seqnlp"):
         main(["lm", "generate", str(hostile_env["lm"])])
+
+
+@pytest.mark.parametrize("command", ["classify", "lm"])
+def test_cuda_where_there_is_none_is_refused_before_the_data_is_read(hostile_env, capsys,
+                                                                     monkeypatch, command):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    row = Row("no-cuda", (command, "train", "--data", "nosuch.txt", "-o", "m.pt", "--device",
+                          "cuda"), words=("CUDA", "not available"))  # not "no such file"
+    check_row(row, hostile_env, capsys)

@@ -317,7 +317,7 @@ def test_sampling_is_reproducible_for_a_seed(trained: Path) -> None:
         ({"strategy": "beam", "num_outputs": 6, "beam_size": 5}, "width 5 cannot return 6"),
         ({"strategy": "nucleus"}, "strategy must be one of"),
         ({"strategy": "greedy", "max_len": 10**9}, "max_len must be at most 10000"),
-        ({"strategy": "beam", "beam_size": 10**9}, "beam size must be at most 1000"),
+        ({"strategy": "beam", "beam_size": 10**9}, "beam size must be at most 100"),
         ({"strategy": "sample", "num_outputs": 10**9}, "outputs must be at most 1000"),
     ],
 )

@@ -304,6 +304,7 @@ def trainer_config(resolved: Resolved, **overrides: Any) -> Any:
     }
     if values["resume"] and options["checkpoint_dir"] is None:
         raise SeqnlpError("--resume needs --checkpoint-dir")
+    device(values["device"])  # before any work: cuda asked for where there is none
     try:
         return TrainerConfig(**options)
     except ValueError as exc:

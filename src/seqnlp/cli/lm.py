@@ -44,7 +44,7 @@ DATA_WORDS = "ptb, wikitext-2, a text file or a folder with train.txt, valid.txt
 CORPUS_FILES = ("train.txt", "valid.txt", "test.txt")
 LEVELS = ("word", "char")
 # Bounds of `lm generate` (a test holds them equal to seqnlp.tasks.lm_generation's).
-MAX_OUTPUTS, MAX_BEAM, MAX_GENERATED = 1_000, 1_000, 10_000
+MAX_OUTPUTS, MAX_BEAM, MAX_GENERATED = 1_000, 100, 10_000
 MAX_SEED = 2**63 - 1
 
 

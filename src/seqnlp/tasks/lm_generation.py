@@ -21,7 +21,7 @@ STRATEGIES = ("greedy", "sample", "beam")
 DEFAULT_MAX_LEN = {"word": 50, "char": 200}
 # Bounds that keep one call's time and memory in reason (`lm generate` declares the same).
 MAX_OUTPUTS = 1_000
-MAX_BEAM = 1_000
+MAX_BEAM = 100
 MAX_GENERATED = 10_000
 SCORE_WINDOW = 64  # steps scored at once (a long line is read in windows)
 
