@@ -125,6 +125,9 @@ def train(run: Resolved) -> None:
     from seqnlp.tasks.pipeline import save_trained
 
     check_data(run["data"], DATA_NAMES, DATA_WORDS, "classification")
+    if run["phrases"] and run["data"] not in ("sst2", "sst5"):
+        raise SeqnlpError(f"--phrases adds SST's labelled phrases; it does not apply to "
+                          f"{run['data']}")
     vectors = _load_vectors(run["embeddings"]) if run["embeddings"] else None
 
     dev_seed = run["seed"] if run["dev_seed"] is None else run["dev_seed"]
@@ -135,7 +138,8 @@ def train(run: Resolved) -> None:
          f"{len(dataset.test):,} test, {dataset.num_classes} classes")
     result = train_classifier(dataset, model_options, trainer, max_vocab=max_vocab,
                               min_count=run["min_count"], batch_size=run["batch_size"],
-                              vectors=vectors, resume=run["resume"], on_start=_print_start)
+                              vectors=vectors, resume=run["resume"],
+                              on_start=_start(run["min_count"]))
     _print_training(result)
     extra = {"dev_accuracy": result.dev.get("accuracy"), "train_seconds": result.seconds,
              "train_config": stored_configuration(run, "classify train")}
@@ -164,6 +168,19 @@ def _limit(dataset: Any, limit: int, seed: int) -> Any:
 
     keep = sorted(np.random.default_rng(seed).permutation(len(dataset.train))[:limit])
     return dataclasses.replace(dataset, train=[dataset.train[i] for i in keep])
+
+
+def _start(min_count: int) -> Any:
+    """The `on_start` callback: refuse a vocabulary of specials alone (a --min-count above
+    every word's count), then print the sizes."""
+    def start(model: Any, vocabs: dict[str, Any], info: dict[str, Any]) -> None:
+        vocab = vocabs["tokens"]
+        if len(vocab) <= len(vocab.specials):
+            raise SeqnlpError(f"the vocabulary holds no word: --min-count {min_count} drops "
+                              "every training word")
+        _print_start(model, vocabs, info)
+
+    return start
 
 
 def _print_start(model: Any, vocabs: dict[str, Any], info: dict[str, Any]) -> None:

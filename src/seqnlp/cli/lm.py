@@ -35,6 +35,7 @@ from seqnlp.cli.common import (
     trainer_config,
     trainer_options,
 )
+from seqnlp.errors import SeqnlpError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
@@ -127,6 +128,9 @@ def train(run: Resolved) -> None:
                             max_vocab=run["max_vocab"] or None)
     echo(f"{printable(run['data'])} ({run['level']} level): vocabulary {len(corpus.vocab):,}; tokens "
          f"train {len(corpus.train):,}, valid {len(corpus.valid):,}, test {len(corpus.test):,}")
+    if len(corpus.vocab) <= len(corpus.vocab.specials):
+        raise SeqnlpError(f"the vocabulary holds no token: --min-count {run['min_count']} "
+                          "drops every training token")
     model_config = _config_or_exit(lambda: LanguageModelConfig(
         vocab_size=len(corpus.vocab), **run.section("model")))
     _config_or_exit(lambda: check_model_size(ARTIFACT_KIND, model_config))
@@ -149,8 +153,6 @@ def train(run: Resolved) -> None:
 
 def _config_or_exit(build: Any) -> Any:
     """Build a config, turning its ValueError into a usage error (one line, exit 2)."""
-    from seqnlp.errors import SeqnlpError
-
     try:
         return build()
     except ValueError as exc:
