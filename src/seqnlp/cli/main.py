@@ -22,6 +22,13 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("w2v", "seqnlp.cli.w2v", "Train, query, evaluate and plot word vectors."),
     ("classify", "seqnlp.cli.classify", "Train, evaluate and apply sequence classifiers."),
     ("lm", "seqnlp.cli.lm", "Train, evaluate and sample recurrent language models."),
+    ("tagger", "seqnlp.cli.tagger", "Train and evaluate sequence taggers (word segmentation, "
+     "named entities)."),
+]
+# Commands of a sub-app that are also top-level commands: `seqnlp segment`, `seqnlp tag`.
+SHORTCUTS: list[tuple[str, str, str]] = [
+    ("segment", "seqnlp.cli.tagger", "segment"),
+    ("tag", "seqnlp.cli.tagger", "tag"),
 ]
 
 app = typer.Typer(
@@ -52,6 +59,8 @@ def _register() -> None:
     for name, module, help_text in SUBCOMMANDS:
         sub = importlib.import_module(module).app
         app.add_typer(sub, name=name, help=help_text)
+    for name, module, function in SHORTCUTS:
+        app.command(name)(getattr(importlib.import_module(module), function))
 
 
 _register()
