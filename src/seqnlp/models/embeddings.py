@@ -61,11 +61,20 @@ def pretrained_matrix(
 
     Returns:
         `(matrix float32 (V, E), coverage)`.
+
+    Raises:
+        ValueError: the vectors are not (N, E), or one holds NaN or infinity (it would
+            make the random rows NaN too).
     """
     table = np.asarray(vectors.vectors, dtype=np.float32)
     if table.ndim != 2 or table.shape[0] != len(vectors.index_to_key):
         raise ValueError(f"vectors must be ({len(vectors.index_to_key)}, E), "
                          f"got {table.shape}")
+    finite = np.isfinite(table).all(axis=1)
+    if not finite.all():
+        bad = int(np.argmin(finite))
+        raise ValueError(f"the vector of {vectors.index_to_key[bad]!r} (row {bad + 1}) holds "
+                         "NaN or infinity; pretrained vectors must be finite")
     index = {key: i for i, key in enumerate(vectors.index_to_key)}
     rng = np.random.default_rng(seed)
     scale = float(table.std()) or 1.0

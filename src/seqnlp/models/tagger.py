@@ -21,7 +21,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqnlp.models.registry import LoadedModel, ModelKind, register_model
+from seqnlp.models.registry import (
+    MAX_LAYERS,
+    MAX_VOCAB,
+    MAX_WIDTH,
+    LoadedModel,
+    ModelKind,
+    check_sizes,
+    register_model,
+)
 from seqnlp.nn.crf import LinearChainCRF
 from seqnlp.nn.rnn import build_sequence_encoder, sequence_mask
 from seqnlp.text.tagging import SCHEMES
@@ -77,6 +85,10 @@ class TaggerConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", tuple(str(t) for t in self.tags))
+        check_sizes(self, vocab_size=MAX_VOCAB, bigram_vocab_size=MAX_VOCAB,
+                    char_vocab_size=MAX_VOCAB, embedding_dim=MAX_WIDTH, bigram_dim=MAX_WIDTH,
+                    char_dim=MAX_WIDTH, char_filters=MAX_WIDTH, char_width=MAX_WIDTH,
+                    hidden_size=MAX_WIDTH, num_layers=MAX_LAYERS)
         if self.vocab_size < 2:
             raise ValueError(f"vocab_size must be at least 2, got {self.vocab_size}")
         if len(self.tags) < 2 or len(set(self.tags)) != len(self.tags):

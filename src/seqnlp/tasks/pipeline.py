@@ -135,7 +135,7 @@ def train_task(
         SeqnlpError: early stopping asked for (`patience`) on data without a dev split.
         TrainingDiverged: the loss turned NaN or infinite (nothing is returned or saved).
     """
-    from seqnlp.models.registry import model_kinds
+    from seqnlp.models.registry import check_model_size, model_kinds
     from seqnlp.training import Trainer, seed_everything
 
     start = time.perf_counter()
@@ -145,6 +145,7 @@ def train_task(
         config = model_config
     else:
         config = task.model_config(dict(model_config), vocabs)
+    check_model_size(task.kind, config)  # before anything is allocated
     seed_everything(trainer_config.seed)
     model = model_kinds()[task.kind].module_class(config)
     info = dict(task.init_model(model, vocabs, trainer_config.seed) or {})
