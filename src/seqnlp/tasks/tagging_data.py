@@ -133,7 +133,7 @@ def _load_ner(data: str, dev_fraction: float, seed: int, scheme: str | None) -> 
         path = _existing_file(data, "CoNLL columns (token ... tag)")
         train, dev = _hold_out(read_columns(path), dev_fraction, seed, path.name)
         splits, name = {"train": train, "dev": dev, "test": []}, path.name
-    stored = guess_scheme(splits["train"])
+    stored = guess_scheme(splits["train"], name)
     data_set = TaggingData(name, "ner", stored, splits["train"], splits["dev"], splits["test"])
     if scheme is not None and scheme != stored:
         for split in ("train", "dev", "test"):
@@ -174,7 +174,7 @@ def read_columns(path: str | Path) -> list[TaggedSentence]:
     return sentences
 
 
-def guess_scheme(sentences: Sequence[TaggedSentence]) -> str:
+def guess_scheme(sentences: Sequence[TaggedSentence], name: str = "tags") -> str:
     """The tag scheme the sentences follow: "bioes" if E-/S- tags occur, "bio" if every
     chunk starts with B-, else "iob1"; checked by decoding every sentence.
 
@@ -184,8 +184,8 @@ def guess_scheme(sentences: Sequence[TaggedSentence]) -> str:
     prefixes = {tag.partition("-")[0] for s in sentences for tag in s.tags}
     unknown = prefixes - {"O", "B", "I", "E", "S"}
     if unknown:
-        raise DataFormatError("tags", None, f"tags with prefixes {sorted(unknown)} are not "
-                              "BIO, IOB1 or BIOES")
+        raise DataFormatError(name, None, f"tags with prefixes {sorted(unknown)} are not BIO, "
+                              "IOB1 or BIOES (the tag is the last column)")
     if prefixes & {"E", "S"}:
         return "bioes"
     starts_with_i = any(tag.startswith("I-") and (i == 0 or s.tags[i - 1] == "O")
@@ -212,8 +212,9 @@ def _hold_out(sentences: list[TaggedSentence], fraction: float, seed: int, name:
         raise DatasetError(f"{name}: holds no sentences")
     count = int(round(len(sentences) * fraction))
     if fraction > 0 and (count < 1 or count >= len(sentences)):
-        raise DatasetError(f"{name}: {len(sentences)} sentences cannot give a dev share of "
-                           f"{fraction:g} and still train (dev {count})")
+        raise DatasetError(f"{name}: {len(sentences):,} sentence(s) cannot be cut into train "
+                           f"and a dev share of {fraction:g} (dev {count}); give more text or "
+                           "--dev-fraction 0")
     chosen = set(np.random.default_rng(seed).permutation(len(sentences))[:count].tolist())
     train = [s for i, s in enumerate(sentences) if i not in chosen]
     dev = [s for i, s in enumerate(sentences) if i in chosen]
