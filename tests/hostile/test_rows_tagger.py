@@ -56,7 +56,7 @@ def rows() -> list[Row]:
                                  "m.pt"), files={"n.txt": b"EU B-ORG\nrejects\n"},
             words=("n.txt", "line 2", "token and a tag")),
         Row("train-bad-tags", ("tagger", "train", "--task", "ner", "--data", "n.txt", "-o",
-                               "m.pt"), files={"n.txt": b"EU X-ORG\nrejects O\n" * 30},
+                               "m.pt"), files={"n.txt": b"EU X-ORG\nrejects O\n\n" * 30},
             words=("n.txt", "X", "not BIO")),
         Row("train-dev-fraction", ("tagger", "train", "--task", "cws", "--data", "c.txt",
                                    "--dev-fraction", "0.9", "-o", "m.pt"),
