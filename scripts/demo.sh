@@ -54,4 +54,17 @@ seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy beam 
 seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy sample --top-p 0.9 -n 2 --seed 1
 echo "the stock market fell sharply" | seqnlp lm score "$OUT/ptb-lm.pt"
 
+step "Chinese word segmentation with the segmenter shipped in the package (no training)"
+seqnlp segment "我爱北京天安门" "共同创造美好的新世纪——二○○一年新年贺词" "访问 https://example.com 的 iPhone12 用户"
+printf '北京大学生前来应聘\n' | seqnlp segment --sep " / "
+printf '北京大学\n' > "$OUT/user-words.txt"
+printf '北京大学生前来应聘\n' | seqnlp segment --sep " / " --dict "$OUT/user-words.txt"
+
+step "Named entities: a BiLSTM-CRF with character features on CoNLL-2003, 150 updates of 32 sentences"
+import_data conll2003
+seqnlp tagger train --task ner --data conll2003 --scheme bioes --hidden-size 64 --embedding-dim 50 \
+    --char-filters 20 --max-steps 150 --epochs 3 --patience 0 --seed 0 -o "$OUT/ner.pt"
+printf 'EU rejects German call to boycott British lamb .\nPeter Blackburn met officials in Brussels .\n' \
+    | seqnlp tag "$OUT/ner.pt" --format json
+
 printf '\nDemo outputs (vectors, pictures, models) are in %s\n' "$OUT"

@@ -62,7 +62,8 @@ def test_train_eval_predict_on_a_tiny_tsv(capsys, tmp_path, tiny_tsv, monkeypatc
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("great acting\n\nawful\r\n"))
     code, out, _ = run(capsys, "classify", "predict", str(model))
-    assert code == 0 and [line.split("\t")[0] for line in out.splitlines()] == ["1", "0"]
+    # one output line per input line: the blank line stays blank, so outputs line up
+    assert code == 0 and [line.split("\t")[0] for line in out.splitlines()] == ["1", "", "0"]
 
 
 def test_keras_rmsprop_options_train_a_simple_rnn(capsys, tmp_path, tiny_tsv):

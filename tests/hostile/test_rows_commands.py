@@ -355,7 +355,8 @@ def test_scored_lines_are_echoed_escaped_on_one_line_each(hostile_env, capsys):
 
 def test_predict_reads_stdin_as_utf8_and_drops_a_bom(hostile_env, capsys):
     out, _ = _run_ok(PREDICT, hostile_env, capsys, stdin=b"\xef\xbb\xbfa fine film\n\nsp\xc3\xa4t\n")
-    assert len(out.splitlines()) == 2  # the blank line is skipped, as before
+    lines = out.splitlines()  # one output line per input line; the blank one stays blank
+    assert len(lines) == 3 and lines[1] == "" and lines[0] and lines[2]
 
 
 # ------------------------------------------------------------------ memory running out

@@ -262,7 +262,8 @@ def predict(
     batch_size: int = typer.Option(64, min=1, help="Texts per batch."),
     device: str = DEVICE,
 ) -> None:
-    """Print the predicted label and its probability, one line per text (TAB-separated)."""
+    """Print the predicted label and its probability, one line per text (TAB-separated); a
+    blank input line gives a blank output line, so outputs line up with inputs."""
     from seqnlp.tasks.classification import ensemble_probabilities, text_examples
 
     torch_device = common_device(device)
@@ -270,9 +271,15 @@ def predict(
     if not texts:
         if sys.stdin.isatty():
             raise SeqnlpError("give texts as arguments, or pipe one text per line on stdin")
-        texts = [line for line in stdin_lines() if line.strip()]
-    probs = ensemble_probabilities(members, text_examples(texts), batch_size, str(torch_device))
-    for row in probs:
+        texts = list(stdin_lines())
+    real = [text for text in texts if text.strip()]
+    probs = iter(ensemble_probabilities(members, text_examples(real), batch_size,
+                                        str(torch_device)) if real else [])
+    for text in texts:
+        if not text.strip():
+            typer.echo("")
+            continue
+        row = next(probs)
         best = int(row.argmax())
         typer.echo(f"{printable(label_names[best])}\t{row[best]:.4f}")
 
