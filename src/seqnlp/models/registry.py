@@ -13,8 +13,10 @@ typed `LoadedModel`. A new task adds its module to `BUILTIN_MODULES` and calls
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -58,11 +60,32 @@ def check_sizes(config: Any, **limits: int) -> None:
             raise ValueError(f"{name} must be at most {limit}, got {value}")
 
 
+@contextlib.contextmanager
+def meta_build() -> Iterator[None]:
+    """Build modules on the meta device (shapes only, nothing allocated), skipping the
+    initialisers: there is nothing to initialise, and some (normal_) have no meta kernel,
+    so torch would import its Python reference implementations, about 2 s, to run them."""
+    names = [n for n in dir(torch.nn.init) if n.endswith("_") and not n.startswith("_")]
+    saved = {name: getattr(torch.nn.init, name) for name in names}
+    try:
+        for name in names:
+            setattr(torch.nn.init, name, _skip_init)
+        with torch.device("meta"):
+            yield
+    finally:
+        for name, function in saved.items():
+            setattr(torch.nn.init, name, function)
+
+
+def _skip_init(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+    return tensor
+
+
 def parameter_count(kind: str, config: Any) -> int:
     """The parameters of a `kind` model built from `config`, counted on the meta device
     (nothing is allocated)."""
     entry = model_kinds()[kind]
-    with torch.device("meta"):
+    with meta_build():
         model = entry.module_class(config)
     return sum(p.numel() for p in model.parameters())
 
@@ -232,7 +255,7 @@ def _build_checked(entry: ModelKind, config: Any, state: dict[str, torch.Tensor]
         raise ArtifactError(f"{name}: bad config (num_layers must be at most {MAX_LAYERS}, "
                             f"got {layers})")
     try:
-        with torch.device("meta"):
+        with meta_build():
             meta = entry.module_class(config).state_dict()
     except (TypeError, ValueError, RuntimeError, IndexError) as exc:
         raise ArtifactError(f"{name}: bad config ({first_line(exc)})") from None

@@ -183,11 +183,11 @@ class Tagger(nn.Module):
         self.crf = LinearChainCRF(len(config.tags), *self._constraints()) \
             if config.output_layer == "crf" else None
 
-    def _constraints(self) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+    def _constraints(self) -> tuple[Any, Any, Any]:
         if not self.config.constrained:
             return None, None, None
         rules = allowed_transitions(self.config.tags, self.config.scheme)
-        return (torch.tensor(rules.allowed), torch.tensor(rules.start), torch.tensor(rules.end))
+        return rules.allowed, rules.start, rules.end
 
     def load_embeddings(self, matrix: np.ndarray) -> None:
         """Copy pretrained vectors (V, E) into the token embedding."""

@@ -17,6 +17,9 @@ decoded path uses one while every probability stays finite and gradients stay de
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -28,13 +31,15 @@ class LinearChainCRF(nn.Module):
 
     Args:
         num_tags: K.
-        allowed: (K, K) bool, `allowed[i, j]`: tag j may follow tag i (None: all).
-        allowed_start: (K,) bool, tags a sentence may begin with (None: all).
-        allowed_end: (K,) bool, tags a sentence may end with (None: all).
+        allowed: (K, K) bools (a tensor or nested lists), `allowed[i][j]`: tag j may
+            follow tag i (None: all).
+        allowed_start: (K,) bools, tags a sentence may begin with (None: all).
+        allowed_end: (K,) bools, tags a sentence may end with (None: all).
     """
 
-    def __init__(self, num_tags: int, allowed: Tensor | None = None,
-                 allowed_start: Tensor | None = None, allowed_end: Tensor | None = None) -> None:
+    def __init__(self, num_tags: int, allowed: Tensor | Sequence[Any] | None = None,
+                 allowed_start: Tensor | Sequence[Any] | None = None,
+                 allowed_end: Tensor | Sequence[Any] | None = None) -> None:
         super().__init__()
         if num_tags < 1:
             raise ValueError(f"num_tags must be >= 1, got {num_tags}")
@@ -136,14 +141,34 @@ class LinearChainCRF(nn.Module):
         return tags.masked_fill(~mask, 0), scores
 
 
-def _penalty(allowed: Tensor | None, shape: tuple[int, ...]) -> Tensor:
-    """0 where allowed, FORBIDDEN elsewhere."""
+def _penalty(allowed: Tensor | Sequence[Any] | None, shape: tuple[int, ...]) -> Tensor:
+    """0 where allowed, FORBIDDEN elsewhere.
+
+    Built from Python values with no tensor op, so that building the module on the meta
+    device (the registry's shape check) runs no kernel; a meta op here would make torch
+    import its reference implementations, about 2 s.
+    """
     if allowed is None:
         return torch.zeros(shape)
-    allowed = torch.as_tensor(allowed, dtype=torch.bool)
-    if tuple(allowed.shape) != shape:
-        raise ValueError(f"constraint table has shape {tuple(allowed.shape)}, expected {shape}")
-    return torch.where(allowed, 0.0, FORBIDDEN)
+    values = allowed.tolist() if isinstance(allowed, Tensor) else allowed
+    table = _as_nested(values, len(shape))
+    if _shape_of(table, len(shape)) != shape:
+        raise ValueError(f"constraint table has shape {_shape_of(table, len(shape))}, "
+                         f"expected {shape}")
+    if len(shape) == 1:
+        return torch.tensor([0.0 if ok else FORBIDDEN for ok in table])
+    return torch.tensor([[0.0 if ok else FORBIDDEN for ok in row] for row in table])
+
+
+def _as_nested(values: Any, dims: int) -> list[Any]:
+    return [list(row) for row in values] if dims == 2 else list(values)
+
+
+def _shape_of(table: list[Any], dims: int) -> tuple[int, ...]:
+    if dims == 1:
+        return (len(table),)
+    widths = {len(row) for row in table}
+    return (len(table), widths.pop() if len(widths) == 1 else -1)
 
 
 def _check(emissions: Tensor, mask: Tensor | None, num_tags: int) -> Tensor:
