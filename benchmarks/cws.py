@@ -57,11 +57,12 @@ MODELS: dict[str, dict[str, Any]] = {
                     "clip_norm": 5.0},
         "batch_size": 32,
     },
-    # the speed end, small enough to ship (at most 40,000 bigrams: a file of about 7 MB)
+    # the speed end, small enough to ship (at most 40,000 bigrams: a file of about 7 MB);
+    # 20 epochs: with 10 its dev F1 still rose at the last epoch (0.9634 -> 0.9641)
     "bilstm-64": {
         "model": {"encoder": "lstm", "embedding_dim": 64, "bigram_dim": 32,
                   "hidden_size": 64, "dropout": 0.2},
-        "trainer": {"optimizer": "adam", "lr": 3e-3, "epochs": 10, "patience": 3,
+        "trainer": {"optimizer": "adam", "lr": 3e-3, "epochs": 20, "patience": 3,
                     "clip_norm": 5.0},
         "batch_size": 32, "bigram_max_vocab": 40_000,
     },
