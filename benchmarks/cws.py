@@ -312,9 +312,39 @@ def main(argv: list[str] | None = None) -> None:
                 rows.append(evaluate("jieba 0.42.1 (default dictionary)", "jieba", "", data, 1))
             results["eval"] = {"environment": environment(args), "segmenters": rows}
             _write(results, out)
+            plot_tradeoff(rows, args.ship, out / "cws_tradeoff.png")
         if "ship" in args.part:
             results["shipped"] = ship(args.ship, args.quick)
     _write(results, out)
+
+
+def plot_tradeoff(rows: list[dict[str, Any]], shipped: str, path: Path) -> None:
+    """PKU test F1 against characters per second, one point per segmenter (needs
+    matplotlib, the `plots` extra; skipped without it)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no trade-off picture", flush=True)
+        return
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for row in rows:
+        speed, f1 = row["pku"]["chars_per_second"] / 1000, row["pku"]["f1"]
+        name = row["segmenter"].split(" (")[0]
+        marker = "*" if name == shipped else ("s" if name.startswith("jieba") else "o")
+        ax.scatter([speed], [f1], marker=marker, s=140 if marker == "*" else 50)
+        ax.annotate(name + (" (shipped)" if name == shipped else ""), (speed, f1),
+                    textcoords="offset points", xytext=(6, -3), fontsize=8)
+    ax.set_xlabel("thousand characters per second (whole PKU test file)")
+    ax.set_ylabel("PKU test word F1")
+    ax.set_title("Chinese word segmentation: accuracy against speed")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {path}", flush=True)
 
 
 def ship(name: str, quick: bool) -> dict[str, Any]:

@@ -60,10 +60,10 @@ printf '北京大学生前来应聘\n' | seqnlp segment --sep " / "
 printf '北京大学\n' > "$OUT/user-words.txt"
 printf '北京大学生前来应聘\n' | seqnlp segment --sep " / " --dict "$OUT/user-words.txt"
 
-step "Named entities: a BiLSTM-CRF with character features on CoNLL-2003, 150 updates of 32 sentences"
+step "Named entities: a BiLSTM-CRF (64 units, character CNN) trained for one epoch on CoNLL-2003's 14,041 sentences"
 import_data conll2003
 seqnlp tagger train --task ner --data conll2003 --scheme bioes --hidden-size 64 --embedding-dim 50 \
-    --char-filters 20 --max-steps 150 --epochs 3 --patience 0 --seed 0 -o "$OUT/ner.pt"
+    --char-filters 20 --epochs 1 --lr 0.003 --patience 0 --seed 0 -o "$OUT/ner.pt"
 printf 'EU rejects German call to boycott British lamb .\nPeter Blackburn met officials in Brussels .\n' \
     | seqnlp tag "$OUT/ner.pt" --format json
 
