@@ -32,7 +32,7 @@ CACHE = Path(os.environ.get("SEQNLP_BENCH_CACHE", "/tmp/seqnlp-bench-ner"))
 
 MODEL = {"encoder": "lstm", "embedding_dim": 100, "char_filters": 30, "hidden_size": 200,
          "dropout": 0.5}
-TRAINER = {"optimizer": "adam", "lr": 1e-3, "epochs": 30, "patience": 5, "clip_norm": 5.0}
+TRAINER = {"optimizer": "adam", "lr": 1e-3, "epochs": 20, "patience": 4, "clip_norm": 5.0}
 BATCH_SIZE = 16
 
 
