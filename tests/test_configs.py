@@ -19,9 +19,11 @@ import pytest
 
 from seqnlp.cli import classify as classify_cli
 from seqnlp.cli import lm as lm_cli
+from seqnlp.cli import tagger as tagger_cli
 from seqnlp.cli.common import resolve_file, trainer_config
 from seqnlp.models.classifier import ClassifierConfig
 from seqnlp.models.language_model import LanguageModelConfig
+from seqnlp.models.tagger import TaggerConfig
 from seqnlp.tasks.language_modeling import LMBatching
 from seqnlp.training import TrainerConfig
 
@@ -60,6 +62,11 @@ def lm_rows() -> dict[str, Any]:
     return {"ptb-zaremba-small": bench.ZAREMBA_SMALL, "ptb-best": bench.BEST}
 
 
+def tagger_rows() -> dict[str, Any]:
+    bench = benchmark("_bench_cws")
+    return {f"cws-{name}": spec for name, spec in bench.MODELS.items()}
+
+
 def same_trainer(resolved: TrainerConfig, expected: TrainerConfig) -> None:
     fields = TRAINER_FIELDS + (DECAY_FIELDS if expected.schedule == "exponential" else ())
     got = {name: getattr(resolved, name) for name in fields}
@@ -68,7 +75,8 @@ def same_trainer(resolved: TrainerConfig, expected: TrainerConfig) -> None:
 
 def test_every_config_file_is_a_benchmark_row_and_back() -> None:
     files = {p.relative_to(CONFIGS).with_suffix("").as_posix() for p in CONFIGS.rglob("*.toml")}
-    expected = {f"classify/{n}" for n in classify_rows()} | {f"lm/{n}" for n in lm_rows()}
+    expected = ({f"classify/{n}" for n in classify_rows()} | {f"lm/{n}" for n in lm_rows()}
+                | {f"tagger/{n}" for n in tagger_rows()})
     assert files == expected
 
 
@@ -107,6 +115,22 @@ def test_lm_config_trains_the_benchmark_setup(name: str, tmp_path: Path) -> None
     assert dataclasses.astuple(batching) == dataclasses.astuple(setup.batching)
     assert run["data"] == "ptb" and run["level"] == "word" and run["seed"] == 0
     assert f"--config configs/lm/{name}.toml" in path.read_text()
+
+
+@pytest.mark.parametrize("name", sorted(tagger_rows()))
+def test_tagger_config_trains_the_benchmark_spec(name: str, tmp_path: Path) -> None:
+    spec = tagger_rows()[name]
+    path = CONFIGS / "tagger" / f"{name}.toml"
+    run = resolve_file(tagger_cli.OPTIONS, path, output=tmp_path / "m.pt")
+    sizes = {"vocab_size": 10, "tags": ("B", "M", "E", "S"), "bigram_vocab_size": 10}
+    assert (TaggerConfig(**sizes, **tagger_cli._model_options(run))
+            == TaggerConfig(**sizes, **spec["model"]))
+    same_trainer(trainer_config(run), TrainerConfig(**spec["trainer"]))
+    assert run["batch_size"] == spec["batch_size"]
+    assert (run["bigram_max_vocab"] or None) == spec.get("bigram_max_vocab")
+    assert run["task"] == "cws" and run["data"] == "pfr1998" and run["seed"] == 0
+    assert run["dev_fraction"] == 0.05  # benchmarks/cws.py load_data
+    assert f"--config configs/tagger/{name}.toml" in path.read_text()
 
 
 def test_a_changed_value_is_caught(tmp_path: Path) -> None:
