@@ -64,7 +64,11 @@ def lm_rows() -> dict[str, Any]:
 
 def tagger_rows() -> dict[str, Any]:
     bench = benchmark("_bench_cws")
-    return {f"cws-{name}": spec for name, spec in bench.MODELS.items()}
+    rows = {f"cws-{name}": spec for name, spec in bench.MODELS.items()}
+    ner = benchmark("_bench_ner_conll")
+    rows["ner-conll2003"] = {"model": ner.MODEL, "trainer": ner.TRAINER,
+                             "batch_size": ner.BATCH_SIZE, "vectors": True}
+    return rows
 
 
 def same_trainer(resolved: TrainerConfig, expected: TrainerConfig) -> None:
@@ -122,14 +126,22 @@ def test_tagger_config_trains_the_benchmark_spec(name: str, tmp_path: Path) -> N
     spec = tagger_rows()[name]
     path = CONFIGS / "tagger" / f"{name}.toml"
     run = resolve_file(tagger_cli.OPTIONS, path, output=tmp_path / "m.pt")
-    sizes = {"vocab_size": 10, "tags": ("B", "M", "E", "S"), "bigram_vocab_size": 10}
+    ner = name.startswith("ner")
+    sizes = {"vocab_size": 10, "tags": ("O", "S-PER") if ner else ("B", "M", "E", "S"),
+             "scheme": "bioes" if ner else "bmes", "bigram_vocab_size": 0 if ner else 10,
+             "char_vocab_size": 10 if ner else 0}
+    expected = {**({"bigram_dim": 0} if ner else {}), **spec["model"]}
     assert (TaggerConfig(**sizes, **tagger_cli._model_options(run))
-            == TaggerConfig(**sizes, **spec["model"]))
+            == TaggerConfig(**sizes, **expected))
     same_trainer(trainer_config(run), TrainerConfig(**spec["trainer"]))
     assert run["batch_size"] == spec["batch_size"]
     assert (run["bigram_max_vocab"] or None) == spec.get("bigram_max_vocab")
-    assert run["task"] == "cws" and run["data"] == "pfr1998" and run["seed"] == 0
-    assert run["dev_fraction"] == 0.05  # benchmarks/cws.py load_data
+    assert run["seed"] == 0
+    if ner:  # benchmarks/ner_conll.py: CoNLL's own dev split, BIOES tags
+        assert (run["task"], run["data"], run["scheme"]) == ("ner", "conll2003", "bioes")
+    else:  # benchmarks/cws.py load_data
+        assert (run["task"], run["data"], run["dev_fraction"]) == ("cws", "pfr1998", 0.05)
+    assert ("--embeddings" in path.read_text()) == bool(spec.get("vectors"))
     assert f"--config configs/tagger/{name}.toml" in path.read_text()
 
 
