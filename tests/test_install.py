@@ -103,3 +103,11 @@ def test_classify_predict_reads_a_model_saved_through_the_python_api(
               "--device", "cpu")
     predicted = [line.split("\t")[0] for line in out.splitlines()]
     assert predicted == ["pos", "neg"]
+
+
+def test_the_shipped_segmenter_works_with_no_model_argument(venv: Path) -> None:
+    """A plain install segments Chinese at once: the default model is package data."""
+    out = run(venv / "bin" / "seqnlp", "segment", "我爱北京天安门")
+    assert out.strip() == "我 爱 北京 天安门"
+    code = "import seqnlp; print('/'.join(seqnlp.segment('共同创造美好的新世纪')))"
+    assert run(venv / "bin" / "python", "-c", code).strip() == "共同/创造/美好/的/新/世纪"
