@@ -140,7 +140,8 @@ def test_tagger_config_trains_the_benchmark_spec(name: str, tmp_path: Path) -> N
     if ner:  # benchmarks/ner_conll.py: CoNLL's own dev split, BIOES tags
         assert (run["task"], run["data"], run["scheme"]) == ("ner", "conll2003", "bioes")
     else:  # benchmarks/cws.py load_data
-        assert (run["task"], run["data"], run["dev_fraction"]) == ("cws", "pfr1998", 0.05)
+        assert (run["task"], run["data"], run["dev_fraction"]) == (
+            "cws", spec.get("data", "pfr1998"), 0.05)
     assert ("--embeddings" in path.read_text()) == bool(spec.get("vectors"))
     assert f"--config configs/tagger/{name}.toml" in path.read_text()
 

@@ -41,7 +41,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 KIND = "tagger"
 TASKS = ("cws", "ner")
 ENCODERS = ("lstm", "gru", "rnn", "idcnn")
-DATA_HELP = ("pfr1998 (cws) or conll2003 (ner), from the data home, or a file: segmented "
+DATA_HELP = ("pfr1998 (cws; pfr1998-janfeb adds February) or conll2003 (ner), from the data "
+             "home, or a file: segmented "
              "Chinese text (cws) or CoNLL columns with the tag last (ner).")
 MODEL = typer.Argument(..., help="A model file written by `seqnlp tagger train`.")
 

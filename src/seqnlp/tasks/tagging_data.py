@@ -29,7 +29,9 @@ from seqnlp.text.tagging import (
 )
 
 TASKS = ("cws", "ner")
-CWS_DATA = ("pfr1998",)
+# pfr1998: January 1998 (the PKU-standard training text); pfr1998-janfeb adds February (a
+# "more data" setting, reported apart from the standard one).
+CWS_DATA = {"pfr1998": ("1998-01",), "pfr1998-janfeb": ("1998-01", "1998-02")}
 NER_DATA = ("conll2003",)
 
 
@@ -76,7 +78,7 @@ def load_tagging_data(task: str, data: str, dev_fraction: float = 0.05, seed: in
 
     Args:
         task: "cws" or "ner".
-        data: a registered name (pfr1998, conll2003) or a file (cws: segmented text, one
+        data: a registered name (pfr1998, pfr1998-janfeb, conll2003) or a file (cws: segmented text, one
             sentence per line; ner: CoNLL columns, tag last, blank line between sentences).
         dev_fraction: the share of training sentences held out as dev, where the data has
             no dev split of its own.
@@ -105,12 +107,12 @@ def _load_cws(data: str, dev_fraction: float, seed: int) -> TaggingData:
         from seqnlp.datasets import dataset_status, split_files
 
         files = split_files("pfr1998")
-        paragraphs = [words for words in read_segmented(files["1998-01"])]
+        paragraphs = [words for month in CWS_DATA[data] for words in read_segmented(files[month])]
         test: list[TaggedSentence] = []
         if dataset_status("sighan2005").complete:
             gold = split_files("sighan2005")["pku_test_gold"]
             test = [cws_sentence(words) for words in read_segmented(gold)]
-        name = "pfr1998"
+        name = data
     else:
         path = _existing_file(data, "segmented Chinese text (words separated by spaces)")
         paragraphs = list(read_segmented(path))
