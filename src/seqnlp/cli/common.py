@@ -284,6 +284,27 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
+class EpochPrinter:
+    """An `on_step` callback printing each finished epoch's line as the next one begins;
+    `flush(history)` after training prints the rest.
+
+    Args:
+        line: the text of one epoch's record of `Trainer.history`.
+    """
+
+    def __init__(self, line: Callable[[dict[str, Any]], str]) -> None:
+        self.line = line
+        self.printed = 0
+
+    def __call__(self, trainer: Any, record: dict[str, Any]) -> None:
+        self.flush(trainer.history)
+
+    def flush(self, history: list[dict[str, Any]]) -> None:
+        for item in history[self.printed:]:
+            echo(self.line(item))
+        self.printed = len(history)
+
+
 def trainer_config(resolved: Resolved, **overrides: Any) -> Any:
     """The TrainerConfig of the common options (`overrides` add or replace fields)."""
     from seqnlp.training import TrainerConfig

@@ -18,6 +18,7 @@ from typing import Any
 import typer
 
 from seqnlp.cli.common import (
+    EpochPrinter,
     Option,
     Resolved,
     add_config_command,
@@ -49,23 +50,12 @@ MAX_OUTPUTS, MAX_BEAM, MAX_GENERATED = 1_000, 100, 10_000
 MAX_SEED = 2**63 - 1
 
 
-class _EpochPrinter:
-    """An `on_step` callback printing each finished epoch's numbers as the next begins."""
+def _epoch_line(item: dict[str, Any]) -> str:
+    import math
 
-    def __init__(self) -> None:
-        self.printed = 0
-
-    def __call__(self, trainer: Any, record: dict[str, Any]) -> None:
-        self.flush(trainer.history)
-
-    def flush(self, history: list[dict[str, Any]]) -> None:
-        import math
-
-        for item in history[self.printed:]:
-            valid = item["metrics"].get("ppl", math.nan)
-            echo(f"epoch {item['epoch'] + 1:3d}  lr {item['lr']:.4g}  train ppl "
-                       f"{math.exp(min(item['train_loss'], 50)):9.2f}  valid ppl {valid:9.2f}")
-        self.printed = len(history)
+    valid = item["metrics"].get("ppl", math.nan)
+    return (f"epoch {item['epoch'] + 1:3d}  lr {item['lr']:.4g}  train ppl "
+            f"{math.exp(min(item['train_loss'], 50)):9.2f}  valid ppl {valid:9.2f}")
 
 
 OPTIONS = [
@@ -136,7 +126,7 @@ def train(run: Resolved) -> None:
     _config_or_exit(lambda: check_model_size(ARTIFACT_KIND, model_config))
     batching = _config_or_exit(lambda: LMBatching(run["batch_size"], run["bptt"],
                                                   run["variable_bptt"], run["eval_batch_size"]))
-    printer = _EpochPrinter()
+    printer = EpochPrinter(_epoch_line)
     result = train_language_model(corpus, model_config, trainer, batching,
                                   resume=run["resume"], on_step=printer)
     printer.flush(result.fit.history)

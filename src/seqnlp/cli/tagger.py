@@ -20,6 +20,7 @@ import typer
 
 from seqnlp.cli.common import (
     RUN,
+    EpochPrinter,
     Option,
     Resolved,
     add_config_command,
@@ -112,7 +113,7 @@ def train(run: Resolved) -> None:
                        run["bigram_min_count"], vectors, bigrams=bool(options["bigram_dim"]),
                        chars=bool(options["char_filters"]),
                        bigram_max_vocab=run["bigram_max_vocab"] or None)
-    printer = _EpochPrinter()
+    printer = EpochPrinter(_epoch_line)
     trained = train_task(task, options, trainer, resume=run["resume"], on_start=_print_start,
                          on_step=printer)
     printer.flush(trained.fit.history)
@@ -139,19 +140,10 @@ def _model_options(run: Resolved) -> dict[str, Any]:
     return options
 
 
-class _EpochPrinter:
-    def __init__(self) -> None:
-        self.printed = 0
-
-    def __call__(self, trainer: Any, record: dict[str, Any]) -> None:
-        self.flush(trainer.history)
-
-    def flush(self, history: list[dict[str, Any]]) -> None:
-        for item in history[self.printed:]:
-            f1 = item["metrics"].get("f1")
-            dev = "" if f1 is None else f", dev F1 {f1:.4f}"
-            echo(f"epoch {item['epoch'] + 1}: train loss {item['train_loss']:.4f}{dev}")
-        self.printed = len(history)
+def _epoch_line(item: dict[str, Any]) -> str:
+    f1 = item["metrics"].get("f1")
+    dev = "" if f1 is None else f", dev F1 {f1:.4f}"
+    return f"epoch {item['epoch'] + 1}: train loss {item['train_loss']:.4f}{dev}"
 
 
 def _print_start(model: Any, vocabs: dict[str, Any], info: dict[str, Any]) -> None:
