@@ -209,7 +209,7 @@ def test_labeled_splits_on_the_first_tab_only(tmp_path: Path) -> None:
     ("line", "num_labels", "message"),
     [
         ("1 no tab here", None, "missing TAB"),
-        ("", None, "missing TAB"),
+        ("", None, r"blank line \(each line is label<TAB>text\)"),
         ("pos\ttext", None, "label 'pos' is not a non-negative integer"),
         ("1.0\ttext", None, "label '1.0' is not a non-negative integer"),
         ("-1\ttext", None, "label '-1' is not a non-negative integer"),

@@ -112,6 +112,8 @@ def read_labeled(path: PathLike, num_labels: int | None = None) -> Iterator[Labe
     for lineno, line in iter_lines(path):
         label, tab, text = line.partition("\t")
         if not tab:
+            if not line.strip():
+                raise DataFormatError(path, lineno, "blank line (each line is label<TAB>text)")
             raise DataFormatError(path, lineno, "missing TAB between label and text")
         if not (label.isascii() and label.isdigit()):
             raise DataFormatError(
