@@ -136,6 +136,9 @@ def train(run: Resolved) -> None:
     dataset = _limit(dataset, run["train_limit"], run["seed"])
     echo(f"data: {printable(dataset.name)}: {len(dataset.train):,} train, {len(dataset.dev):,} dev, "
          f"{len(dataset.test):,} test, {dataset.num_classes} classes")
+    if not dataset.dev:
+        echo("no dev split: every epoch is kept in turn and the last one is saved (no model "
+             "selection; give --dev-fraction to hold out a dev split)")
     result = train_classifier(dataset, model_options, trainer, max_vocab=max_vocab,
                               min_count=run["min_count"], batch_size=run["batch_size"],
                               vectors=vectors, resume=run["resume"],
