@@ -186,7 +186,7 @@ def score(predicted: list[list[str]], gold: list[list[str]], train_words: Any) -
 # A fresh process segments the whole test file: its time (best of 3 passes, after one
 # warm-up line) and its peak resident memory.
 RUNNER = r"""
-import json, resource, sys, time
+import json, sys, time
 kind, target, path, threads = sys.argv[1:5]
 lines = [l.rstrip("\r\n") for l in open(path, encoding="utf-8")]
 if kind == "seqnlp":
@@ -204,7 +204,10 @@ else:
 times = []
 for _ in range(3):
     start = time.perf_counter(); words = run(); times.append(time.perf_counter() - start)
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over an exec, so a child started by a big
+# parent would report the parent's size
+rss = next(int(line.split()[1]) for line in open("/proc/self/status")
+           if line.startswith("VmHWM:")) / 1024
 print(json.dumps({"seconds": min(times), "peak_rss_mb": round(rss, 1), "words": words}))
 """
 
