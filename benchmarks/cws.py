@@ -261,7 +261,9 @@ def markdown(results: dict[str, Any]) -> str:
     train = results.get("train")
     if train:
         env = train["environment"]
-        lines += ["## Training", "", f"`{env['command']}`; {env['date']}; {env['cpu']}, "
+        lines += ["## Training", "", "Each model was trained by `python benchmarks/cws.py "
+                  "--part train --models NAME ...`; the latest such run:", "",
+                  f"`{env['command']}`; {env['date']}; {env['cpu']}, "
                   f"{env['threads']} threads; load {env['load_average_1min']}", "",
                   "| model | params | file MB | dev F1 (by epoch) | best epoch | train s |",
                   "|---|---:|---:|---|---:|---:|"]
