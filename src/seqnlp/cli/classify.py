@@ -27,6 +27,7 @@ from seqnlp.cli.common import (
     check_run_paths,
     echo,
     is_main_process,
+    load_vectors,
     print_configuration,
     printable,
     run_options,
@@ -128,7 +129,7 @@ def train(run: Resolved) -> None:
     if run["phrases"] and run["data"] not in ("sst2", "sst5"):
         raise SeqnlpError(f"--phrases adds SST's labelled phrases; it does not apply to "
                           f"{run['data']}")
-    vectors = _load_vectors(run["embeddings"]) if run["embeddings"] else None
+    vectors = load_vectors(run["embeddings"]) if run["embeddings"] else None
 
     dev_seed = run["seed"] if run["dev_seed"] is None else run["dev_seed"]
     dataset = load_classification_data(run["data"], run["dev_fraction"], dev_seed,
@@ -317,13 +318,3 @@ def _check_model_options(options: dict[str, Any], max_vocab: int) -> None:
         check_model_size(ARTIFACT_KIND, config)
     except ValueError as exc:
         raise SeqnlpError(str(exc)) from None
-
-
-def _load_vectors(path: Path) -> Any:
-    from seqnlp.word2vec import KeyedVectors
-
-    vectors = KeyedVectors.load_word2vec_format(path)
-    typer.echo(f"embeddings: {len(vectors):,} vectors of {vectors.vector_size} from {path}")
-    return vectors
-
-

@@ -250,6 +250,15 @@ def _check_readable(path: Path) -> None:
         raise SeqnlpError(f"{path}: cannot read: {os_error_reason(exc)}") from None
 
 
+def load_vectors(path: Path) -> Any:
+    """Word vectors for `--embeddings` (word2vec text or binary), reported in one line."""
+    from seqnlp.word2vec import KeyedVectors
+
+    vectors = KeyedVectors.load_word2vec_format(path)
+    echo(f"embeddings: {len(vectors):,} vectors of {vectors.vector_size} from {path}")
+    return vectors
+
+
 def stdin_lines() -> list[str]:
     """The lines of standard input without their line ends, decoded as UTF-8 here (not by
     the locale), a byte-order mark dropped.

@@ -27,9 +27,11 @@ from seqnlp.cli.common import (
     check_run_paths,
     echo,
     is_main_process,
+    load_vectors,
     print_configuration,
     run_options,
     set_threads,
+    stdin_lines,
     stored_configuration,
     train_command,
     trainer_config,
@@ -98,7 +100,7 @@ def train(run: Resolved) -> None:
     check_run_paths(run)
     trainer = trainer_config(run)
     options = _model_options(run)
-    vectors = _load_vectors(run["embeddings"]) if run["embeddings"] else None
+    vectors = load_vectors(run["embeddings"]) if run["embeddings"] else None
 
     from seqnlp.tasks.pipeline import save_trained, train_task
     from seqnlp.tasks.tagging import TaggingTask
@@ -267,34 +269,17 @@ add_config_command(app, KIND, "tagger train")
 
 
 def _input_lines(path: Path | None) -> list[str]:
-    """The lines of `path`, or of stdin (decoded strictly as UTF-8)."""
+    """The lines of `path`, or of stdin (`stdin_lines`: strict UTF-8, bounded lines)."""
     from seqnlp.fileio import iter_lines
 
     if path is not None:
         return [text for _, text in iter_lines(path, allow_empty=True)]
     if sys.stdin.isatty():
         raise SeqnlpError("give texts as arguments, --input FILE, or pipe lines on stdin")
-    stream = getattr(sys.stdin, "buffer", None)
-    if stream is None:
-        return sys.stdin.read().splitlines()
-    lines = []
-    for number, raw in enumerate(stream, start=1):
-        try:
-            lines.append(raw.decode("utf-8").rstrip("\r\n"))
-        except UnicodeDecodeError as exc:
-            raise SeqnlpError(f"stdin: line {number}: invalid UTF-8 at byte {exc.start}") from None
-    return lines
+    return stdin_lines()
 
 
 def _read_words(path: Path) -> list[str]:
     from seqnlp.fileio import iter_lines
 
     return [text.strip() for _, text in iter_lines(path) if text.strip()]
-
-
-def _load_vectors(path: Path) -> Any:
-    from seqnlp.word2vec import KeyedVectors
-
-    vectors = KeyedVectors.load_word2vec_format(path)
-    echo(f"embeddings: {len(vectors):,} vectors of {vectors.vector_size} from {path}")
-    return vectors
