@@ -35,6 +35,7 @@ def segment_lines(loaded: Any, lines: Iterable[str], batch_size: int = 256,
         user_words: words never to cut inside, always cut around.
         max_chunk: the longest piece read at once.
     """
+    lines = list(lines)
     pieces: list[tuple[int, str]] = []  # (line number, text without whitespace)
     for number, line in enumerate(lines):
         for match in re.finditer(r"\S+", line):
@@ -44,14 +45,7 @@ def segment_lines(loaded: Any, lines: Iterable[str], batch_size: int = 256,
     words: dict[int, list[str]] = {}
     for (number, text), piece_cuts in zip(pieces, cuts):
         words.setdefault(number, []).extend(_split(text, _forced(text, piece_cuts, lexicon)))
-    return [words.get(number, []) for number in range(_count(lines, pieces))]
-
-
-def _count(lines: Iterable[str], pieces: list[tuple[int, str]]) -> int:
-    try:
-        return len(lines)  # type: ignore[arg-type]
-    except TypeError:
-        return pieces[-1][0] + 1 if pieces else 0
+    return [words.get(number, []) for number in range(len(lines))]
 
 
 def _chunks(text: str, size: int) -> list[str]:
@@ -66,33 +60,35 @@ def _chunks(text: str, size: int) -> list[str]:
 
 def _model_cuts(loaded: Any, texts: Sequence[str], batch_size: int) -> list[set[int]]:
     """For each text, the offsets where the model starts a new word (0 excluded)."""
-    from seqnlp.tasks.tagging import CharacterEncoder, make_tagging_batch
+    from seqnlp.tasks.tagging import CharacterEncoder
 
-    model = loaded.model
-    model.eval()
-    normalize = loaded.normalize == "width"
     encoder = getattr(loaded, "_character_encoder", None)
-    if encoder is None:
-        encoder = CharacterEncoder(loaded.vocabs)
-        try:
-            loaded._character_encoder = encoder  # built once per loaded model
-        except AttributeError:
-            pass
+    if encoder is None:  # built once per loaded model
+        encoder = loaded._character_encoder = CharacterEncoder(loaded.vocabs)
+    normalize = loaded.normalize == "width"
     encoded = encoder.encode([normalize_width(t) if normalize else t for t in texts])
-    tags = model.config.tags
+    tags = loaded.model.config.tags
     starts = {i for i, tag in enumerate(tags) if tag in ("B", "S")}
     ends = {i for i, tag in enumerate(tags) if tag in ("E", "S")}
-    cuts: list[set[int]] = [set() for _ in texts]
+    return [{t for t in range(1, len(path)) if path[t] in starts or path[t - 1] in ends}
+            for path in _decode(loaded.model, encoded, batch_size)]
+
+
+def _decode(model: Any, encoded: Any, batch_size: int) -> list[list[int]]:
+    """The best tag ids of each encoded item, in input order, batched by length."""
+    from seqnlp.tasks.tagging import make_tagging_batch
+
+    model.eval()
+    lengths = [len(t) for t in encoded.tokens]
+    paths: list[list[int]] = [[] for _ in lengths]
     with torch.no_grad():
-        for group in length_batches([len(t) for t in texts], batch_size):
+        for group in length_batches(lengths, batch_size):
             batch = make_tagging_batch(encoded, group)
             emissions, _ = model(**batch)
             decoded = model.decode(emissions, batch["lengths"]).tolist()
             for row, index in enumerate(group):
-                path = decoded[row][: len(texts[index])]
-                cuts[index] = {t for t in range(1, len(path))
-                               if path[t] in starts or path[t - 1] in ends}
-    return cuts
+                paths[index] = decoded[row][: lengths[index]]
+    return paths
 
 
 MAX_BATCH_CHARS = 16_384  # padded characters per forward pass: bounds the activations' memory
@@ -157,20 +153,12 @@ def _split(text: str, cuts: set[int]) -> list[str]:
 def tag_sentences(loaded: Any, sentences: Sequence[Sequence[str]], batch_size: int = 64
                   ) -> list[list[str]]:
     """The tags of each tokenized sentence (an empty list for an empty one)."""
-    from seqnlp.tasks.tagging import encode_tagging, make_tagging_batch
+    from seqnlp.tasks.tagging import encode_tagging
 
-    model = loaded.model
-    model.eval()
-    tags = model.config.tags
+    tags = loaded.model.config.tags
     result: list[list[str]] = [[] for _ in sentences]
     real = [i for i, s in enumerate(sentences) if len(s)]
     encoded = encode_tagging([sentences[i] for i in real], loaded.vocabs, with_tags=False)
-    with torch.no_grad():
-        for group in length_batches([len(sentences[i]) for i in real], batch_size):
-            batch = make_tagging_batch(encoded, group)
-            emissions, _ = model(**batch)
-            decoded = model.decode(emissions, batch["lengths"]).tolist()
-            for row, index in enumerate(group):
-                length = len(sentences[real[index]])
-                result[real[index]] = [tags[t] for t in decoded[row][:length]]
+    for index, path in zip(real, _decode(loaded.model, encoded, batch_size)):
+        result[index] = [tags[t] for t in path]
     return result

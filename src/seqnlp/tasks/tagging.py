@@ -275,9 +275,12 @@ class TaggingTask:
         return evaluate_batches(model, batches, model.config.tags, model.config.scheme)
 
     def predict(self, loaded: Any, texts: Sequence[str]) -> list[list[str]]:
-        from seqnlp.tasks.segment import segment_lines
+        """cws: the words of each text; ner: the tags of each whitespace-tokenized text."""
+        from seqnlp.tasks.segment import segment_lines, tag_sentences
 
-        return segment_lines(loaded, texts)
+        if self.data.task == "cws":
+            return segment_lines(loaded, texts)
+        return tag_sentences(loaded, [text.split() for text in texts])
 
     def extra(self) -> dict[str, Any]:
         return {"data": self.data.name, "task": self.data.task,
