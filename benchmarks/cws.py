@@ -17,7 +17,7 @@ Parts:
           memory of a fresh process that loads the segmenter and segments the file.
 
   ship    copy the cached model named by --ship (default SHIPPED) into the package as its
-          default segmenter (src/seqnlp/resources/segmenter-pku.pt), refusing a file over
+          default segmenter (src/seqnlp/pretrained/segmenter-pku.pt), refusing a file over
           10 MB; `seqnlp tagger segment` and `seqnlp.segment` use it when no model is named.
 
 Usage (heavy: run under `flock /tmp/seqnlp-cpu.lock`):
@@ -379,7 +379,7 @@ def ship(name: str, quick: bool) -> dict[str, Any]:
     """Copy a trained model into the package as its default segmenter."""
     import shutil
 
-    from seqnlp.resources import MAX_SHIPPED_BYTES, SEGMENTER_FILE
+    from seqnlp.pretrained import MAX_SHIPPED_BYTES, SEGMENTER_FILE
 
     source = model_path(name, quick)
     size = source.stat().st_size

@@ -20,7 +20,7 @@ def segment(text: str, model: str | None = None, user_words: tuple[str, ...] = (
         >>> seqnlp.segment("我爱北京天安门")
         ['我', '爱', '北京', '天安门']
     """
-    from seqnlp.resources import default_segmenter
+    from seqnlp.pretrained import default_segmenter
     from seqnlp.tasks.segment import segment_lines
 
     if model is None:

@@ -227,7 +227,7 @@ def segment(
 def _segmenter(model: Path | None) -> Any:
     """The named cws tagger, or the one shipped with seqnlp."""
     from seqnlp.models import load_model
-    from seqnlp.resources import default_segmenter
+    from seqnlp.pretrained import default_segmenter
 
     if model is None:
         return default_segmenter()
