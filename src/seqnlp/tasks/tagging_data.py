@@ -21,6 +21,7 @@ import numpy as np
 
 from seqnlp.errors import DataFormatError, DatasetError
 from seqnlp.text.chinese import normalize_width, read_segmented
+from seqnlp.text.conll import read_conll
 from seqnlp.text.tagging import (
     bmes_from_words,
     convert_tags,
@@ -129,7 +130,8 @@ def _load_ner(data: str, dev_fraction: float, seed: int, scheme: str | None) -> 
         from seqnlp.datasets import split_files
 
         files = split_files("conll2003")
-        splits = {key: read_columns(files[key]) for key in ("train", "dev", "test")}
+        splits = {key: [TaggedSentence(s.tokens, s.tags) for s in read_conll(files[key])]
+                  for key in ("train", "dev", "test")}  # the CoNLL-2003 reader, 4 columns
         name = "conll2003"
     else:
         path = _existing_file(data, "CoNLL columns (token ... tag)")
@@ -147,8 +149,9 @@ def _load_ner(data: str, dev_fraction: float, seed: int, scheme: str | None) -> 
 
 
 def read_columns(path: str | Path) -> list[TaggedSentence]:
-    """Sentences of a column file: token first, tag last, a blank line between sentences;
-    `-DOCSTART-` lines are skipped.
+    """Sentences of a user's column file: token first, tag last (any number of columns in
+    between, the same on every line), a blank line between sentences; `-DOCSTART-` lines
+    are skipped. (CoNLL-2003 itself is read by `seqnlp.text.conll.read_conll`.)
 
     Raises:
         DataFormatError: a line with one column, or a tag column that changes width.
