@@ -1,15 +1,17 @@
 """Labelled constituency trees in PTB bracket notation, as in the Stanford Sentiment Treebank
 (Socher et al., 2013): `(3 (2 It) (4 (2 's) (4 good)))`, a sentiment label on every node.
 
-Parsing is iterative (an explicit stack), so a deep tree cannot exhaust Python's recursion
-limit. Tokens are split on ASCII spaces and brackets only: SST has leaves such as
+An immutable `Tree`, its flat post-order view (`FlatTree`: children, spans, heights), and
+binary trees built over a plain sentence (`binarize`: balanced, right- or left-branching)
+when no parse is given. Parsing is iterative (an explicit stack), so a deep tree cannot
+exhaust Python's recursion limit. Tokens are split on ASCII spaces and brackets only: SST has leaves such as
 `8<U+00A0>1\\/2` that must stay one word.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from seqnlp.errors import DataFormatError
@@ -65,6 +67,34 @@ class Tree:
             stack.extend((child, False) for child in reversed(node.children))
         return order
 
+    def flatten(self) -> FlatTree:
+        """The tree as post-order arrays (children, spans, heights); see `FlatTree`."""
+        return flatten(self)
+
+    @property
+    def height(self) -> int:
+        """Edges on the longest path from this node down to a leaf (a leaf: 0)."""
+        return self.flatten().heights[-1]
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The `(start, end)` leaf span of every node, in post-order (end exclusive)."""
+        return list(self.flatten().spans)
+
+    def is_binary(self) -> bool:
+        """Whether every inner node has exactly two children."""
+        return all(len(node.children) in (0, 2) for node in self.nodes())
+
+    def relabel(self, labels: Sequence[int]) -> Tree:
+        """A new tree of the same shape and words with `labels` in post-order (this one is
+        left as it is: trees are immutable)."""
+        flat = self.flatten()
+        if len(labels) != len(flat):
+            raise ValueError(f"relabel needs {len(flat)} labels (one per node), got {len(labels)}")
+        built: list[Tree] = []
+        for word, children, label in zip(flat.words, flat.children, labels):
+            built.append(Tree(int(label), tuple(built[c] for c in children), word))
+        return built[-1]
+
     def __str__(self) -> str:
         """The tree in bracket notation, single-spaced: `(label word)` / `(label child ...)`."""
         parts: list[str] = []
@@ -81,6 +111,102 @@ class Tree:
                 for child in reversed(item.children):
                     stack.extend((child, " "))
         return "".join(parts)
+
+
+@dataclass(frozen=True)
+class FlatTree:
+    """A tree as parallel tuples over its nodes in post-order (children before their
+    parent, the root last), so node `i`'s children have indices below `i`.
+
+    Attributes:
+        words: each node's word (None for an inner node).
+        children: each node's child indices, left to right (empty for a leaf).
+        labels: each node's label.
+        heights: edges from the node down to its deepest leaf (leaves 0).
+        spans: the `(start, end)` leaf positions each node covers (end exclusive).
+    """
+
+    words: tuple[str | None, ...]
+    children: tuple[tuple[int, ...], ...]
+    labels: tuple[int, ...]
+    heights: tuple[int, ...]
+    spans: tuple[tuple[int, int], ...]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def leaves(self) -> list[int]:
+        """The indices of the leaves, left to right."""
+        return [i for i, word in enumerate(self.words) if word is not None]
+
+
+def flatten(tree: Tree) -> FlatTree:
+    """`tree` as a `FlatTree` (iterative: any depth)."""
+    index: dict[int, int] = {}  # id(node) -> post-order index; nodes live as long as `tree`
+    words, children, labels, heights, spans = [], [], [], [], []
+    leaf = 0
+    for node in tree.nodes():
+        kids = tuple(index[id(child)] for child in node.children)
+        index[id(node)] = len(labels)
+        words.append(node.word)
+        children.append(kids)
+        labels.append(node.label)
+        if kids:
+            heights.append(1 + max(heights[k] for k in kids))
+            spans.append((spans[kids[0]][0], spans[kids[-1]][1]))
+        else:
+            heights.append(0)
+            spans.append((leaf, leaf + 1))
+            leaf += 1
+    return FlatTree(tuple(words), tuple(children), tuple(labels), tuple(heights), tuple(spans))
+
+
+SHAPES = ("balanced", "right", "left")
+
+
+def binarize(words: Sequence[str], shape: str = "balanced", label: int = 0) -> Tree:
+    """A binary tree over a plain sentence, for text that comes without a parse.
+
+    Args:
+        words: the sentence's words, at least one.
+        shape: "balanced" (each node splits its words in two halves, the left half taking
+            the extra word), "right" (right-branching: `(w1 (w2 (w3 w4)))`) or "left"
+            (left-branching: `(((w1 w2) w3) w4)`).
+        label: the label given to every node (a placeholder: a model predicts them).
+
+    Raises:
+        ValueError: no words, a word that is empty or holds a space or a bracket (it
+            could not be written back as a bracketed tree), or an unknown shape.
+    """
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
+    if not words:
+        raise ValueError("cannot build a tree over an empty sentence")
+    for word in words:
+        if not word or _TOKEN.fullmatch(word) is None or word in "()":
+            raise ValueError(f"{word!r} cannot be a leaf: a word is non-empty and holds no "
+                             "space or bracket")
+    nodes = [Tree(label, word=word) for word in words]
+    if shape == "right":
+        root = nodes[-1]
+        for node in reversed(nodes[:-1]):
+            root = Tree(label, (node, root))
+        return root
+    if shape == "left":
+        root = nodes[0]
+        for node in nodes[1:]:
+            root = Tree(label, (root, node))
+        return root
+    return _halves(nodes, label)
+
+
+def _halves(nodes: list[Tree], label: int) -> Tree:
+    """The balanced tree over `nodes` (recursion depth log2 of their number)."""
+    if len(nodes) == 1:
+        return nodes[0]
+    middle = (len(nodes) + 1) // 2
+    return Tree(label, (_halves(nodes[:middle], label), _halves(nodes[middle:], label)))
 
 
 class _Open:
