@@ -5,6 +5,14 @@ from __future__ import annotations
 import os
 
 
+def one_of(choices: object) -> str:
+    """Choices as a message shows them: `rnn, lstm or gru` (never a Python tuple)."""
+    names = [str(choice) for choice in choices]  # type: ignore[attr-defined]
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 class SeqnlpError(Exception):
     """Base class of every error that is the user's input, not a bug in seqnlp."""
 

@@ -43,6 +43,6 @@ def test_a_file_left_behind_fails_the_row(hostile_env, capsys, monkeypatch) -> N
         Path("half-written.tmp").write_text("x")
         raise SeqnlpError("failed after writing")
 
-    monkeypatch.setattr(main_module, "app", lambda **kw: leaves_a_file(kw["args"]))
+    monkeypatch.setattr(main_module, "_invoke", leaves_a_file)
     with pytest.raises(OUTCOME, match="half-written.tmp"):
         check_row(Row("left", ("anything",)), hostile_env, capsys)

@@ -59,7 +59,8 @@ SPLITS = ("train", "dev", "test")
 MODEL = typer.Argument(..., help="A model file written by `seqnlp classify train`.")
 DEVICE = typer.Option("auto", "--device", help="auto (cuda when available), cpu or cuda.")
 ENSEMBLE = typer.Option(None, "--ensemble", "-e",
-    help="Another model whose class probabilities are averaged with MODEL's (repeatable).")
+    help="Another model whose class probabilities are averaged with MODEL's"
+    " (repeatable; default: MODEL alone).")
 
 
 OPTIONS = [
@@ -77,7 +78,8 @@ OPTIONS = [
     Option("max_vocab", 20_000, "Most vocabulary entries, <pad> and <unk> included (0: all).",
            section="data", aliases=("--vocab-size",), low=0),
     Option("min_count", 1, "Drop training words seen fewer times.", section="data", low=1),
-    Option("embeddings", None, "Word vectors in word2vec text or binary format.",
+    Option("embeddings", None, "Word vectors in word2vec text or binary format (default: none, "
+           "random vectors).",
            section="data", type=Path),
     Option("encoder", "lstm", "Encoder.", section="model", choices=ENCODERS),
     Option("num_layers", 1, "Stacked encoder layers.", section="model", aliases=("--layers",),

@@ -71,7 +71,7 @@ def _parameters(options: Sequence[Option]) -> list[inspect.Parameter]:
             params.append(inspect.Parameter(key, keyword, default=hidden,
                                             annotation=Optional[option.kind]))  # noqa: UP045
     config = typer.Option(None, "--config", help="A TOML file with data, model and trainer "
-                          "tables; command-line options override it.")
+                          "tables; command-line options override it (default: none).")
     params.append(inspect.Parameter("config", keyword, default=config,
                                     annotation=Optional[Path]))  # noqa: UP045
     return params

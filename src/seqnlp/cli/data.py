@@ -115,7 +115,8 @@ def _echo_sizes(rows: Iterable[tuple[str, str]]) -> None:
 def get(
     name: str = NAME,
     from_dir: Path | None = typer.Option(
-        None, "--from", help="Import from this folder instead of downloading.",
+        None, "--from", help="Import from this folder instead of downloading "
+        "(default: download from the URL).",
         file_okay=False,
     ),
 ) -> None:

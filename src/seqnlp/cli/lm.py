@@ -158,7 +158,8 @@ def evaluate(
     split: str = typer.Option("test", help="train | valid | test."),
     batch_size: int = typer.Option(10, min=1, help="Parallel streams."),
     bptt: int = typer.Option(35, min=1, help="Window length (the state carries over)."),
-    threads: int = typer.Option(None, min=1, max=1024, help="torch CPU threads."),
+    threads: int = typer.Option(None, min=1, max=1024, help="torch CPU threads (default: as train "
+                                "chooses, see `seqnlp lm train --help`)."),
 ) -> None:
     """Print the perplexity of MODEL on a split of DATA."""
     from seqnlp.tasks.language_modeling import (
@@ -178,18 +179,20 @@ def evaluate(
 @app.command()
 def generate(
     model: Path = typer.Argument(..., help="A model saved by `seqnlp lm train`."),
-    prompt: str = typer.Option("", help="Text to continue (words or characters)."),
+    prompt: str = typer.Option("", help="Text to continue (words or characters; "
+                                      "default: empty, start a sentence)."),
     strategy: str = typer.Option("greedy", help="greedy | sample | beam."),
     beam: int = typer.Option(5, min=1, max=MAX_BEAM, help="Beam width."),
     temperature: float = typer.Option(1.0, help="Sampling temperature (> 0)."),
-    top_k: int = typer.Option(None, min=1, help="Sample among the k most probable."),
-    top_p: float = typer.Option(None, help="Sample within the nucleus of mass p."),
+    top_k: int = typer.Option(None, min=1, help="Sample among the k most probable (default: all)."),
+    top_p: float = typer.Option(None, help="Sample within the nucleus of mass p "
+                                 "(default: 1, all)."),
     num_outputs: int = typer.Option(1, "-n", min=1, max=MAX_OUTPUTS, help="Outputs to print."),
     max_len: int = typer.Option(None, min=1, max=MAX_GENERATED,
                                 help="Most tokens generated (default 50 words or 200 "
                                 "characters)."),
     seed: int = typer.Option(0, min=0, max=MAX_SEED, help="Seed of sampling."),
-    no_unk: bool = typer.Option(False, "--no-unk", help="Never generate <unk>."),
+    no_unk: bool = typer.Option(False, "--no-unk", help="Never generate <unk> (default: allowed)."),
 ) -> None:
     """Continue PROMPT; print one output per line (the prompt as read, then the rest)."""
     from seqnlp.tasks.language_modeling import load_language_model

@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from seqnlp.cli.help import plain_help, polish
 from seqnlp.errors import SeqnlpError
 
 # (name, module, help). Each module exposes a `typer.Typer` named `app`.
@@ -37,6 +38,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 
 
@@ -58,6 +60,7 @@ def version() -> None:
 def _register() -> None:
     for name, module, help_text in SUBCOMMANDS:
         sub = importlib.import_module(module).app
+        plain_help(sub)
         app.add_typer(sub, name=name, help=help_text)
     for name, module, function in SHORTCUTS:
         app.command(name)(getattr(importlib.import_module(module), function))
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        result = app(args=args, prog_name="seqnlp", standalone_mode=False)
+        result = _invoke(args)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -110,6 +113,13 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted", 130)
     # as click's standalone mode: always a SystemExit, with a command's own status if any
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _invoke(args: list[str]) -> Any:
+    """Run the command line `args` through the app, built once per call with the help
+    conventions of `seqnlp.cli.help` applied."""
+    command = polish(typer.main.get_command(app))
+    return command.main(args=args, prog_name="seqnlp", standalone_mode=False)
 
 
 OUT_OF_MEMORY = ("out of memory{where}: the input or the options ask for more memory than "

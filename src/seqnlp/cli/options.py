@@ -105,11 +105,13 @@ def trainer_options(**defaults: Any) -> list[Option]:
                choices=("auto", "cpu", "cuda")),
         Option("progress", True, "Show a progress bar (on a terminal).",
                flags=("--progress/--no-progress",)),
-        Option("checkpoint_dir", None, "Write resumable checkpoints here.", section=RUN,
+        Option("checkpoint_dir", None, "Write resumable checkpoints here (default: none written).",
+               section=RUN,
                type=Path),
         Option("resume", False, "Continue from --checkpoint-dir's last checkpoint.",
                section=RUN, flags=("--resume/--no-resume",)),
-        Option("log", None, "Write the training metrics as JSON lines here.", section=RUN,
+        Option("log", None, "Write the training metrics as JSON lines here (default: none).",
+               section=RUN,
                type=Path),
     ]
     known = {o.name for o in options}

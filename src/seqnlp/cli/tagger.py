@@ -65,7 +65,8 @@ OPTIONS = [
            section="data", low=1),
     Option("bigram_max_vocab", 0, "cws: keep at most this many character bigrams, the most "
            "frequent (0: all).", section="data", low=0),
-    Option("embeddings", None, "Token vectors in word2vec text or binary format.",
+    Option("embeddings", None, "Token vectors in word2vec text or binary format (default: none, "
+           "random vectors).",
            section="data", type=Path),
     Option("encoder", "lstm", "Encoder (idcnn: iterated dilated CNN, the fast one).",
            section="model", choices=ENCODERS),
@@ -205,10 +206,11 @@ def segment(
     model: Path | None = typer.Option(None, "--model", "-m", help="A tagger trained with "
                                       "--task cws (default: the segmenter shipped with seqnlp)."),
     input_file: Path | None = typer.Option(None, "--input", "-i", help="A UTF-8 file, one "
-                                           "sentence or paragraph per line."),
+                                           "sentence or paragraph per line (default: the "
+                                           "texts given, else stdin)."),
     sep: str = typer.Option(" ", "--sep", help="Written between words."),
     dictionary: Path | None = typer.Option(None, "--dict", help="A user word list, one word "
-                                           "per line: these words are never cut."),
+                                           "per line: these words are never cut (default: none)."),
     batch_size: int = typer.Option(256, min=1, max=65_536, help="Pieces per forward pass."),
 ) -> None:
     """Segment Chinese text: one output line per input line, words joined by --sep."""

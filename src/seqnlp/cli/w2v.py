@@ -102,9 +102,12 @@ def evaluate(
         help="Only the most frequent N words are known (questions with others count as OOV).",
     ),
     method: str = typer.Option("3cosadd", "--method", help="Analogy rule: 3cosadd or 3cosmul."),
-    analogies: Path | None = typer.Option(None, "--analogies", help="questions-words.txt."),
-    wordsim: Path | None = typer.Option(None, "--wordsim", help="wordsim353.tsv."),
-    simlex: Path | None = typer.Option(None, "--simlex", help="simlex999.txt."),
+    analogies: Path | None = typer.Option(None, "--analogies", help="An analogy file in "
+                                            "questions-words.txt format (default: none)."),
+    wordsim: Path | None = typer.Option(None, "--wordsim", help="WordSim-353 pairs, "
+                                          "wordsim353.tsv (default: none)."),
+    simlex: Path | None = typer.Option(None, "--simlex", help="SimLex-999 pairs, "
+                                         "simlex999.txt (default: none)."),
 ) -> None:
     """Analogy accuracy per section and word-similarity correlations.
 
@@ -152,8 +155,10 @@ def _analogy_table(result: AnalogyResult) -> str:
 def plot(
     vectors: Path = typer.Argument(..., help=VECTORS_HELP),
     kind: str = typer.Option("pca", "--kind", help="heatmap, tsne or pca."),
-    words: str | None = typer.Option(None, "--words", help="Comma-separated words to show."),
-    top: int | None = typer.Option(None, "--top", min=1, help="Show the N most frequent words."),
+    words: str | None = typer.Option(None, "--words", help="Comma-separated words to show "
+                                     "(either --words or --top is required)."),
+    top: int | None = typer.Option(None, "--top", min=1, help="Show the N most frequent words "
+                                   "(either --words or --top is required)."),
     output: Path = typer.Option(..., "-o", "--output", help="The PNG file to write."),
     seed: int = typer.Option(0, "--seed", help="t-SNE seed."),
 ) -> None:

@@ -27,7 +27,7 @@ def train_command(
     window: int = typer.Option(5, help="Largest context distance (shrunk at random)."),
     min_count: int = typer.Option(5, help="Drop words seen fewer times."),
     max_vocab_size: Optional[int] = typer.Option(  # noqa: UP007 (typer needs Optional)
-        None, help="Prune the rarest words while counting beyond this many."),
+        None, help="Prune the rarest words while counting beyond this many (default: no limit)."),
     sample: float = typer.Option(1e-3, help="Subsampling threshold; 0 disables."),
     negative: int = typer.Option(5, help="Noise words per prediction."),
     ns_exponent: float = typer.Option(0.75, help="Noise distribution: unigram ** this."),
@@ -42,7 +42,7 @@ def train_command(
     binary: Optional[bool] = typer.Option(  # noqa: UP007
         None, "--binary/--text", help="Output format; default: binary for a .bin name."),
     model_path: Optional[Path] = typer.Option(  # noqa: UP007
-        None, "--model", help="Also save the whole model (.npz) here."),
+        None, "--model", help="Also save the whole model (.npz) here (default: vectors only)."),
     progress: Optional[bool] = typer.Option(  # noqa: UP007
         None, "--progress/--no-progress", help="Progress bar; default: on a terminal."),
 ) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from seqnlp.errors import one_of
+
 LENGTH_PENALTIES = ("gnmt", "average", "none")
 
 
@@ -32,7 +34,7 @@ class LengthPenalty:
 
     def __post_init__(self) -> None:
         if self.kind not in LENGTH_PENALTIES:
-            raise ValueError(f"length_penalty must be one of {LENGTH_PENALTIES}, got {self.kind!r}")
+            raise ValueError(f"length_penalty must be one of {one_of(LENGTH_PENALTIES)}, got {self.kind!r}")
         if not (math.isfinite(self.alpha) and self.alpha >= 0):
             raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha}")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqnlp.errors import SeqnlpError
+from seqnlp.errors import SeqnlpError, one_of
 from seqnlp.fileio import PathLike
 from seqnlp.text.evalsets import AnalogyQuestion, WordPair, read_analogies, read_word_pairs
 from seqnlp.word2vec.keyedvectors import KeyedVectors
@@ -101,7 +101,7 @@ def evaluate_analogies(
         An `AnalogyResult`.
     """
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        raise ValueError(f"method must be one of {one_of(METHODS)}, got {method!r}")
     if restrict_vocab < 1:
         raise ValueError(f"restrict_vocab must be >= 1, got {restrict_vocab}")
     ok_vocab, canonical = _restricted_vocab(kv, restrict_vocab, case_insensitive)

@@ -16,6 +16,7 @@ import numpy as np
 from seqnlp.embeddings.projection import pca_2d, require, select_words, tsne_2d
 from seqnlp.fileio import PathLike, atomic_write
 from seqnlp.word2vec.keyedvectors import KeyedVectors
+from seqnlp.errors import one_of
 
 KINDS = ("heatmap", "pca", "tsne")
 
@@ -122,4 +123,4 @@ def plot_vectors(
         return plot_heatmap(kv, path, words=words, top=top)
     if kind in ("pca", "tsne"):
         return plot_projection(kv, path, kind=kind, words=words, top=top, seed=seed)
-    raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    raise ValueError(f"kind must be one of {one_of(KINDS)}, got {kind!r}")

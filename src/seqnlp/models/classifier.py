@@ -36,6 +36,7 @@ from seqnlp.models.registry import (
 from seqnlp.nn.pooling import POOLINGS, SequencePooling
 from seqnlp.nn.rnn import build_sequence_encoder
 from seqnlp.text.vocab import Vocab
+from seqnlp.errors import one_of
 
 ENCODERS = ("rnn", "lstm", "gru", "tdnn")
 INITS = ("torch", "keras")
@@ -100,9 +101,9 @@ class ClassifierConfig:
         if self.num_classes < 2:
             raise ValueError(f"num_classes must be at least 2, got {self.num_classes}")
         if self.encoder not in ENCODERS:
-            raise ValueError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
+            raise ValueError(f"encoder must be one of {one_of(ENCODERS)}, got {self.encoder!r}")
         if self.pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+            raise ValueError(f"pooling must be one of {one_of(POOLINGS)}, got {self.pooling!r}")
         if self.nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {self.nonlinearity!r}")
         if self.encoder == "tdnn" and self.bidirectional:
@@ -121,9 +122,9 @@ class ClassifierConfig:
         check_sizes(self, vocab_size=MAX_VOCAB, num_classes=MAX_VOCAB, embedding_dim=MAX_WIDTH,
                     hidden_size=MAX_WIDTH, num_layers=MAX_LAYERS)
         if self.init not in INITS:
-            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+            raise ValueError(f"init must be one of {one_of(INITS)}, got {self.init!r}")
         if self.truncate not in TRUNCATIONS:
-            raise ValueError(f"truncate must be one of {TRUNCATIONS}, got {self.truncate!r}")
+            raise ValueError(f"truncate must be one of {one_of(TRUNCATIONS)}, got {self.truncate!r}")
         if self.max_len is not None and self.max_len < 1:
             raise ValueError(f"max_len must be positive or None, got {self.max_len}")
         if not 0 <= self.padding_idx < self.vocab_size:

@@ -32,6 +32,7 @@ from seqnlp.models.registry import (
 )
 from seqnlp.nn.linear_cross_entropy import LogitBuffer, linear_cross_entropy
 from seqnlp.nn.sampled_softmax import log_uniform_sample, sampled_softmax_loss
+from seqnlp.errors import one_of
 
 CELLS = ("rnn", "lstm", "gru")
 ARTIFACT_KIND = "language_model"
@@ -86,7 +87,7 @@ class LanguageModelConfig:
         check_sizes(self, vocab_size=MAX_VOCAB, embedding_dim=MAX_WIDTH, hidden_size=MAX_WIDTH,
                     num_layers=MAX_LAYERS)
         if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+            raise ValueError(f"cell must be one of {one_of(CELLS)}, got {self.cell!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.init_range < 0:
@@ -97,7 +98,7 @@ class LanguageModelConfig:
                 f"{self.embedding_dim} and {self.hidden_size}"
             )
         if self.decoder_dtype not in DECODER_DTYPES:
-            raise ValueError(f"decoder_dtype must be one of {tuple(DECODER_DTYPES)}, "
+            raise ValueError(f"decoder_dtype must be one of {one_of(DECODER_DTYPES)}, "
                              f"got {self.decoder_dtype!r}")
         if not 0 <= self.sampled_softmax < self.vocab_size:
             raise ValueError(

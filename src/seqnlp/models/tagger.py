@@ -34,6 +34,7 @@ from seqnlp.nn.crf import LinearChainCRF
 from seqnlp.nn.rnn import build_sequence_encoder, sequence_mask
 from seqnlp.text.tagging import SCHEMES
 from seqnlp.text.transitions import allowed_transitions
+from seqnlp.errors import one_of
 
 ARTIFACT_KIND = "tagger"
 ENCODERS = ("lstm", "gru", "rnn", "idcnn")
@@ -94,11 +95,11 @@ class TaggerConfig:
         if len(self.tags) < 2 or len(set(self.tags)) != len(self.tags):
             raise ValueError(f"tags must be at least two distinct tags, got {self.tags}")
         if self.scheme not in SCHEMES:
-            raise ValueError(f"scheme must be one of {tuple(SCHEMES)}, got {self.scheme!r}")
+            raise ValueError(f"scheme must be one of {one_of(SCHEMES)}, got {self.scheme!r}")
         if self.encoder not in ENCODERS:
-            raise ValueError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
+            raise ValueError(f"encoder must be one of {one_of(ENCODERS)}, got {self.encoder!r}")
         if self.output_layer not in OUTPUTS:
-            raise ValueError(f"output_layer must be one of {OUTPUTS}, got {self.output_layer!r}")
+            raise ValueError(f"output_layer must be one of {one_of(OUTPUTS)}, got {self.output_layer!r}")
         if self.encoder == "idcnn" and self.bidirectional:
             object.__setattr__(self, "bidirectional", False)  # it sees both sides already
         for name in ("embedding_dim", "hidden_size", "num_layers", "char_dim", "char_width"):

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from seqnlp.errors import one_of
+
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 BIAS_VECTORS = {True: 2, "double": 2, "single": 1, False: 0, "none": 0}
 
@@ -68,7 +70,7 @@ def rnn_parameter_count(
         ValueError: on an unknown `kind` or `bias`, or a size below 1.
     """
     if kind not in GATES:
-        raise ValueError(f"kind must be one of {sorted(GATES)}, got {kind!r}")
+        raise ValueError(f"kind must be one of {one_of(sorted(GATES))}, got {kind!r}")
     if not isinstance(bias, (bool, str)) or bias not in BIAS_VECTORS:
         raise ValueError(f"bias must be True, False, 'double', 'single' or 'none', got {bias!r}")
     if min(input_size, hidden_size, num_layers) < 1:

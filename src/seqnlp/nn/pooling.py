@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from seqnlp.nn.rnn import sequence_mask
+from seqnlp.errors import one_of
 
 POOLINGS = ("last", "mean", "max", "attention", "flatten")
 
@@ -102,7 +103,7 @@ class SequencePooling(nn.Module):
     ) -> None:
         super().__init__()
         if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+            raise ValueError(f"pooling must be one of {one_of(POOLINGS)}, got {pooling!r}")
         if pooling == "flatten" and not max_len:
             raise ValueError("pooling='flatten' needs max_len, the fixed sequence length")
         if num_directions not in (1, 2):

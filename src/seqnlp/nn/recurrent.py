@@ -17,6 +17,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from seqnlp.errors import one_of
+
 IMPLS = ("fused", "explicit")
 
 State = tuple[Tensor, ...]
@@ -185,7 +187,7 @@ class RecurrentLayerBase(nn.Module):
         elif self.impl == "explicit":
             output, final = self._forward_explicit(x, lengths, state)
         else:
-            raise ValueError(f"impl must be one of {IMPLS}, got {self.impl!r}")
+            raise ValueError(f"impl must be one of {one_of(IMPLS)}, got {self.impl!r}")
         return (output if self.batch_first else output.transpose(0, 1)), final
 
     def _forward_fused(
@@ -284,7 +286,7 @@ def _check_options(
     if not 0.0 <= dropout <= 1.0:
         raise ValueError(f"dropout must be in [0, 1], got {dropout}")
     if impl not in IMPLS:
-        raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+        raise ValueError(f"impl must be one of {one_of(IMPLS)}, got {impl!r}")
 
 
 def _is_state(hx: object, num_states: int) -> bool:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqnlp.errors import SeqnlpError
+from seqnlp.errors import SeqnlpError, one_of
 from seqnlp.models.embeddings import WordVectors
 from seqnlp.tasks.classification_data import (  # re-exported: the task's data API
     BINARY,
@@ -118,7 +118,7 @@ def encode_split(
     from seqnlp.models.classifier import TRUNCATIONS
 
     if truncate not in TRUNCATIONS:
-        raise ValueError(f"truncate must be one of {TRUNCATIONS}, got {truncate!r}")
+        raise ValueError(f"truncate must be one of {one_of(TRUNCATIONS)}, got {truncate!r}")
     ids = []
     for example in examples:
         tokens = example.tokens

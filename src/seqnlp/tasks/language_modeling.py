@@ -36,6 +36,7 @@ from seqnlp.tasks.lm_data import (  # re-exported: the task's data API
     tokenize_line,
 )
 from seqnlp.tasks.pipeline import Trained, check_resumable, train_task
+from seqnlp.errors import one_of
 
 if TYPE_CHECKING:
     import torch
@@ -255,7 +256,7 @@ def evaluate_saved(
         `<unk>` (a corpus with its own unknowns scores high on them).
     """
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        raise ValueError(f"split must be one of {one_of(SPLITS)}, got {split!r}")
     tokens = read_splits(data, lm.level)[split]
     check_stream_length(len(tokens), batch_size, bptt, split, full_window=False)
     result = perplexity(lm.model, lm.vocab.encode(tokens), batch_size, bptt)

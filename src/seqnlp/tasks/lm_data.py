@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqnlp.errors import DatasetError, SeqnlpError
+from seqnlp.errors import DatasetError, SeqnlpError, one_of
 from seqnlp.models.language_model import EOS, LEVELS, UNK
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def tokenize_line(text: str, level: str) -> list[str]:
         return text.split()
     if level == "char":
         return list(text)
-    raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    raise ValueError(f"level must be one of {one_of(LEVELS)}, got {level!r}")
 
 
 def read_tokens(path: str | os.PathLike[str], level: str) -> list[str]:
@@ -67,7 +67,7 @@ def read_splits(data: str, level: str = "word") -> dict[str, list[str]]:
             message says how to fetch it).
     """
     if level not in LEVELS:
-        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+        raise ValueError(f"level must be one of {one_of(LEVELS)}, got {level!r}")
     if data in NAMED_CORPORA:
         from seqnlp.datasets import split_files
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqnlp.errors import DataFormatError, DatasetError
+from seqnlp.errors import DataFormatError, DatasetError, one_of
 from seqnlp.text.chinese import normalize_width, read_segmented
 from seqnlp.text.conll import read_conll
 from seqnlp.text.tagging import (
@@ -91,7 +91,7 @@ def load_tagging_data(task: str, data: str, dev_fraction: float = 0.05, seed: in
         DataFormatError: a malformed file (naming the line).
     """
     if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+        raise ValueError(f"task must be one of {one_of(TASKS)}, got {task!r}")
     if task == "cws":
         return _load_cws(data, dev_fraction, seed)
     return _load_ner(data, dev_fraction, seed, scheme)
