@@ -1,4 +1,4 @@
-"""Tests of seqnlp.nn.tree and seqnlp.nn.tree_batching: the recursive cells and their
+"""Tests of seqnlp.nn.tree and seqnlp.nn.tree: the recursive cells and their
 level-by-level evaluation, against an Elman RNN and against node-by-node recursion."""
 
 from __future__ import annotations
@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from seqnlp.nn.tree import CELLS, RvNN, build_tree_cell
-from seqnlp.nn.tree_batching import evaluate_levels, level_schedule
-from seqnlp.text.trees import Tree, binarize, parse_tree
+from seqnlp.nn.tree import CELLS, RvNN, build_tree_cell, evaluate_levels
+from seqnlp.text.trees import Tree, binarize, level_schedule, parse_tree
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -7,7 +7,7 @@ vector of every node, word and phrase alike.
     -> dropout -> linear -> logits (N, C); loss: cross-entropy over every labelled node
 
 The cell is an RvNN, SU-RNN, MV-RNN, RNTN or binary Tree-LSTM (`seqnlp.nn.tree`); a batch of
-trees is evaluated level by level (`seqnlp.nn.tree_batching`). Shape legend: L leaves,
+trees is evaluated level by level (`evaluate_levels`). Shape legend: L leaves,
 N nodes, E embedding size, H hidden size, C classes, B trees.
 """
 
@@ -31,8 +31,7 @@ from seqnlp.models.registry import (
     check_sizes,
     register_model,
 )
-from seqnlp.nn.tree import CELLS, build_tree_cell
-from seqnlp.nn.tree_batching import State, evaluate_levels
+from seqnlp.nn.tree import CELLS, State, build_tree_cell, evaluate_levels
 
 ARTIFACT_KIND = "tree-classifier"
 MAX_TYPES = 256  # SU-RNN node types (T^2 composition matrices)
@@ -115,7 +114,7 @@ class TreeClassifier(nn.Module):
 
     def node_states(self, words: Tensor, levels: Sequence[tuple[Tensor, Tensor]],
                     types: Tensor | None = None) -> State:
-        """Every node's state, level-major (see `seqnlp.nn.tree_batching`).
+        """Every node's state, level-major (see `seqnlp.nn.tree`).
 
         Args:
             words: (L,) the word id of each leaf, in leaf position order.

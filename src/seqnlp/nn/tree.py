@@ -6,8 +6,21 @@ and the binary Tree-LSTM (Tai et al. 2015).
 Every cell works on batches of nodes: `leaf(vectors, words)` gives the states of n leaves,
 `compose(left, right, left_type, right_type)` those of n parents from their children's. A
 state is a tuple of tensors (the vector; MV-RNN adds a matrix, the Tree-LSTM a memory cell),
-and `hidden(state)` is the vector a classifier reads. Cells never see a tree: a driver
-(`seqnlp.nn.tree_batching.evaluate_levels`) calls them once per tree level, or node by node.
+and `hidden(state)` is the vector a classifier reads. Cells never see a tree.
+
+`evaluate_levels` batches dynamically by tree level (as TensorFlow Fold, Looks et al. 2017,
+and DGL do): every node of one height, across a whole batch of trees, is composed in one
+call, so a batch costs one step per level instead of one per node. The nodes of a batch are
+laid out level-major: the leaves of every tree first (height 0), then every node of height
+1, and so on. A node's children always sit at lower positions, so level h reads its
+children from the states already computed and appends its own:
+
+    positions  0 ........ L-1 | L ...... L+n1-1 | ... |  ... N-1
+    height     0 (all leaves) | 1               | ... |  max height
+               <- states[:start_h] ready ------> <- level h composed in one call ->
+
+The layout itself (which node goes where, NumPy only) is `seqnlp.text.trees.level_schedule`;
+this module runs a cell over it.
 
 Legend: n nodes, E input (word vector) size, H hidden size, T node types.
 """
@@ -15,14 +28,14 @@ Legend: n nodes, E input (word vector) size, H hidden size, T node types.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqnlp.nn.tree_batching import State
-
 CELLS = ("rvnn", "surnn", "mvrnn", "rntn", "treelstm")
+State = tuple[Tensor, ...]  # one tensor per part of a node's state, each (n, ...)
 
 
 class TreeCell(nn.Module):
@@ -278,3 +291,28 @@ def build_tree_cell(name: str, input_size: int, hidden_size: int, vocab_size: in
     if name == "treelstm":
         return BinaryTreeLSTM(input_size, hidden_size)
     raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {name!r}")
+
+
+def evaluate_levels(cell: torch.nn.Module, leaves: State,
+                    levels: Sequence[tuple[Tensor, Tensor]],
+                    types: Tensor | None = None) -> State:
+    """Run a recursive cell bottom-up over a batch laid out by `level_schedule`.
+
+    Args:
+        cell: a module with `compose(left: State, right: State, left_type, right_type)
+            -> State` (see `TreeCell`).
+        leaves: the leaves' states, each (L, ...).
+        levels: per height h >= 1, the (n_h,) positions of the left and right children.
+        types: (N,) each node's type (SU-RNN), or None.
+
+    Returns:
+        The state of every node, each part (N, ...), in level-major order.
+    """
+    states = leaves
+    for left, right in levels:
+        left_type = None if types is None else types[left]
+        right_type = None if types is None else types[right]
+        new = cell.compose(tuple(s[left] for s in states), tuple(s[right] for s in states),
+                           left_type, right_type)
+        states = tuple(torch.cat([old, part]) for old, part in zip(states, new))
+    return states

@@ -17,7 +17,6 @@ import numpy as np
 import torch
 
 from seqnlp.models.embeddings import WordVectors, pretrained_matrix
-from seqnlp.nn.tree_batching import LevelSchedule, level_schedule
 from seqnlp.tasks.trees_data import (
     NODE_TYPES,
     SPECIALS,
@@ -27,7 +26,7 @@ from seqnlp.tasks.trees_data import (
     encode_tree,
 )
 from seqnlp.text import bucket_batches
-from seqnlp.text.trees import Tree
+from seqnlp.text.trees import LevelSchedule, Tree, level_schedule
 from seqnlp.text.vocab import Vocab
 
 KIND = "tree-classifier"
@@ -47,7 +46,7 @@ def make_tree_batch(trees: Sequence[EncodedTree], schedule: LevelSchedule | None
 
     Returns:
         `{"words": (L,), "levels": [(left (n_h,), right (n_h,)), ...], "labels": (N,),
-        "types": (N,), "roots": (B,)}`; see `seqnlp.nn.tree_batching`.
+        "types": (N,), "roots": (B,)}`; see `seqnlp.text.trees.level_schedule`.
     """
     schedule = schedule or schedule_of(trees)
     order = schedule.order

@@ -1,9 +1,9 @@
 """Labelled constituency trees in PTB bracket notation, as in the Stanford Sentiment Treebank
 (Socher et al., 2013): `(3 (2 It) (4 (2 's) (4 good)))`, a sentiment label on every node.
 
-An immutable `Tree`, its flat post-order view (`FlatTree`: children, spans, heights), and
-binary trees built over a plain sentence (`binarize`: balanced, right- or left-branching)
-when no parse is given. Parsing is iterative (an explicit stack), so a deep tree cannot
+An immutable `Tree`, its flat post-order view (`FlatTree`: children, spans, heights), the
+level-major layout of a batch of trees (`level_schedule`), and binary trees built over a
+plain sentence (`binarize`: balanced, right- or left-branching) when no parse is given. Parsing is iterative (an explicit stack), so a deep tree cannot
 exhaust Python's recursion limit. Tokens are split on ASCII spaces and brackets only: SST has leaves such as
 `8<U+00A0>1\\/2` that must stay one word.
 """
@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from seqnlp.errors import DataFormatError
 from seqnlp.fileio import PathLike, iter_lines
@@ -160,6 +162,65 @@ def flatten(tree: Tree) -> FlatTree:
             spans.append((leaf, leaf + 1))
             leaf += 1
     return FlatTree(tuple(words), tuple(children), tuple(labels), tuple(heights), tuple(spans))
+
+
+@dataclass(frozen=True)
+class LevelSchedule:
+    """Where each node of a batch of trees goes and what each level composes.
+
+    Attributes:
+        order: (N,) the batch-wide post-order index of the node at each level-major
+            position (the inverse of `position`).
+        position: (N,) the level-major position of each node, by batch-wide post-order
+            index (tree t's nodes come after those of trees 0..t-1).
+        num_leaves: L, the leaves (they take positions 0..L-1).
+        levels: one `(left, right)` pair of (n_h,) position arrays per height h >= 1: the
+            children of the n_h nodes that take the next n_h positions.
+
+    The nodes of a batch are laid out level-major: every leaf first (height 0), then every
+    node of height 1, and so on, so a node's children always sit at lower positions and
+    a network can compose a whole level at once (`seqnlp.nn.tree`).
+        roots: (B,) the position of each tree's root.
+    """
+
+    order: np.ndarray
+    position: np.ndarray
+    num_leaves: int
+    levels: tuple[tuple[np.ndarray, np.ndarray], ...]
+    roots: np.ndarray
+
+
+def level_schedule(left: Sequence[np.ndarray], right: Sequence[np.ndarray],
+                   heights: Sequence[np.ndarray]) -> LevelSchedule:
+    """The level-major layout of a batch of binary trees.
+
+    Args:
+        left, right: per tree, (n_t,) the post-order index of each node's left and right
+            child within its tree (-1 for a leaf).
+        heights: per tree, (n_t,) each node's height (leaves 0); each tree's root is its
+            last node.
+
+    Returns:
+        The `LevelSchedule` (NumPy int64 arrays).
+    """
+    sizes = np.array([len(h) for h in heights], dtype=np.int64)  # (B,)
+    base = np.concatenate([[0], np.cumsum(sizes)[:-1]])  # (B,) first index of each tree
+    height = np.concatenate([np.asarray(h, dtype=np.int64) for h in heights])  # (N,)
+    lefts = np.concatenate([np.where(np.asarray(a) >= 0, np.asarray(a) + b, -1)
+                            for a, b in zip(left, base)])  # (N,)
+    rights = np.concatenate([np.where(np.asarray(a) >= 0, np.asarray(a) + b, -1)
+                             for a, b in zip(right, base)])  # (N,)
+    order = np.argsort(height, kind="stable")  # level-major, post-order within a level
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))
+    counts = np.bincount(height)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    levels = []
+    for h in range(1, len(counts)):
+        nodes = order[starts[h]:starts[h + 1]]
+        levels.append((position[lefts[nodes]], position[rights[nodes]]))
+    roots = position[base + sizes - 1]
+    return LevelSchedule(order, position, int(counts[0]), tuple(levels), roots)
 
 
 SHAPES = ("balanced", "right", "left")
