@@ -123,6 +123,7 @@ def train(run: Resolved) -> None:
     from seqnlp.tasks.translation import TranslationTask, evaluate_translator
     from seqnlp.tasks.translation_data import load_parallel_data
 
+    options = _model_options(run)
     data = load_parallel_data(run["data"], run["src"], run["tgt"], run["dev_fraction"],
                               run["seed"])
     echo(f"data: {data.name} ({data.source_lang} -> {data.target_lang}): {len(data.train):,} "
@@ -132,7 +133,6 @@ def train(run: Resolved) -> None:
     task = TranslationTask(data, run["tokenizer"], run["vocab_size"], run["subword_type"],
                            run["min_count"], run["lowercase"], run["batch_size"],
                            run["max_length"])
-    options = {k: v for k, v in run.section("model").items() if v is not None}
     printer = EpochPrinter(_epoch_line)
     trained = train_task(task, options, trainer, resume=run["resume"], on_start=_print_start,
                          on_step=printer)
@@ -150,6 +150,27 @@ def train(run: Resolved) -> None:
         save_trained(run["output"], task, trained, extra)
     echo(f"dev BLEU {trained.dev.get('bleu', float('nan')):.2f}; trained in "
          f"{trained.seconds:.1f} s; model saved to {run['output']}")
+
+
+def _model_options(run: Resolved) -> dict[str, Any]:
+    """The model options, checked together before any data is read (vocabulary sizes
+    are placeholders here)."""
+    from seqnlp.models.seq2seq import Seq2SeqConfig
+
+    options = {k: v for k, v in run.section("model").items() if v is not None}
+    try:
+        Seq2SeqConfig(source_vocab_size=5, target_vocab_size=5, **options)
+    except ValueError as exc:
+        raise SeqnlpError(_option_message(str(exc))) from None
+    return options
+
+
+def _option_message(message: str) -> str:
+    """A config message in the command line's option names (`--decoder-hidden-size`)."""
+    import re
+
+    return re.sub(r"\b(decoder_hidden_size|embedding_dim|tie_embeddings|hidden_size|score)\b",
+                  lambda m: "--" + m.group(1).replace("_", "-"), message)
 
 
 def _epoch_line(item: dict[str, Any]) -> str:
