@@ -72,7 +72,7 @@ def test_generate_continues_the_prompt_and_notes_unknown_words(
     code, out, err = run(capsys, "lm", "generate", str(model), "--prompt", "a zebra dog")
     assert code == 0
     assert out.startswith("a <unk> dog ")
-    assert "not in the vocabulary, read as <unk>: zebra" in err
+    assert "not in the vocabulary, read as <unk>: 'zebra'" in err
     code, out, _ = run(capsys, "lm", "generate", str(model), "--prompt", "the",
                        "--strategy", "beam", "--beam", "4", "-n", "3")
     assert code == 0 and len(out.splitlines()) == 3
@@ -89,11 +89,26 @@ def test_score_prints_one_row_per_stdin_line(
                          stdin="the cat sat on the mat\nmat the on sat cat the\nhello cat\n")
     assert code == 0
     rows = [line.split("\t") for line in out.splitlines()]
-    assert [row[3] for row in rows] == ["the cat sat on the mat", "mat the on sat cat the",
+    assert [row[4] for row in rows] == ["the cat sat on the mat", "mat the on sat cat the",
                                         "hello cat"]
     assert [row[1] for row in rows] == ["7", "7", "3"]
+    assert [row[2] for row in rows] == ["0", "0", "1"]  # unknown words per line
     assert float(rows[0][0]) > float(rows[1][0])
-    assert "line 3: read as <unk>: hello" in err
+    assert "line 3: read as <unk>: 'hello'" in err
+    assert "not comparable" in err
+
+
+def test_generate_with_no_repeat_ngram_never_repeats_one(
+    capsys: pytest.CaptureFixture[str], word_model: tuple[Path, Path]
+) -> None:
+    _, model = word_model
+    for strategy in ("greedy", "beam"):
+        code, out, _ = run(capsys, "lm", "generate", str(model), "--prompt", "the cat",
+                           "--strategy", strategy, "--no-repeat-ngram", "2", "--max-len", "40")
+        assert code == 0
+        words = out.split()
+        bigrams = list(zip(words, words[1:]))
+        assert len(bigrams) == len(set(bigrams)), out
 
 
 def test_resume_continues_from_the_checkpoint(

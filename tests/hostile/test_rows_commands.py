@@ -348,7 +348,7 @@ def test_scored_lines_are_echoed_escaped_on_one_line_each(hostile_env, capsys):
     out, err = _run_ok(("lm", "score", "{lm}"), hostile_env, capsys, stdin=stdin)
     _no_control_characters(out + err)
     lines = out.splitlines()
-    assert len(lines) == 2 and lines[0].count("\t") == 3
+    assert len(lines) == 2 and lines[0].count("\t") == 4  # log_prob, tokens, unknown, ppl
     assert lines[0].endswith("the cat\\x1b]0;owned\\x07\\tsat\\rmat")  # the BOM dropped
     assert lines[1].endswith("\tthe cat")
 

@@ -295,18 +295,48 @@ def printable(text: str) -> str:
 
 class EpochPrinter:
     """An `on_step` callback printing each finished epoch's line as the next one begins;
-    `flush(history)` after training prints the rest.
+    `flush(history)` after training prints the rest. When stderr is not a terminal (no
+    bar), it also prints a line within a long epoch every `every` seconds, on stderr.
 
     Args:
         line: the text of one epoch's record of `Trainer.history`.
+        every: seconds between the lines within an epoch.
     """
 
-    def __init__(self, line: Callable[[dict[str, Any]], str]) -> None:
+    def __init__(self, line: Callable[[dict[str, Any]], str], every: float = 60.0) -> None:
+        import time
+
         self.line = line
         self.printed = 0
+        self.every = every
+        self._clock = time.perf_counter
+        self._last = self._start = self._clock()
+        self._quiet = sys.stderr.isatty() or not is_main_process()
 
     def __call__(self, trainer: Any, record: dict[str, Any]) -> None:
+        self._trainer = trainer
         self.flush(trainer.history)
+        now = self._clock()
+        if not self._quiet and now - self._last >= self.every:
+            self._last = now
+            minutes = (now - self._start) / 60
+            echo(f"epoch {record['epoch'] + 1}: {record['step']:,} updates, loss "
+                 f"{record['loss']:.4f}, {minutes:.1f} min so far", err=True)
+
+    def flush_pending(self) -> None:
+        """Print the epochs finished since the last step (the last epoch, once `fit` has
+        returned), before what follows training prints anything."""
+        trainer = getattr(self, "_trainer", None)
+        if trainer is not None:
+            self.flush(trainer.history)
+
+    def track(self, items: Any, desc: str, total: int | None = None,
+              unit: str = "batch") -> Any:
+        """`progress.track` for the evaluations after training, the last epoch printed first."""
+        from seqnlp.cli.progress import track
+
+        self.flush_pending()
+        return track(items, desc, total, unit)
 
     def flush(self, history: list[dict[str, Any]]) -> None:
         for item in history[self.printed:]:

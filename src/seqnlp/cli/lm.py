@@ -36,6 +36,7 @@ from seqnlp.cli.common import (
     trainer_config,
     trainer_options,
 )
+from seqnlp.cli.progress import track
 from seqnlp.errors import SeqnlpError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -128,7 +129,8 @@ def train(run: Resolved) -> None:
                                                   run["variable_bptt"], run["eval_batch_size"]))
     printer = EpochPrinter(_epoch_line)
     result = train_language_model(corpus, model_config, trainer, batching,
-                                  resume=run["resume"], on_step=printer)
+                                  resume=run["resume"], on_step=printer,
+                                  track=printer.track)
     printer.flush(result.fit.history)
     numbers = {"valid_ppl": result.valid["ppl"], "test_ppl": result.test.get("ppl"),
                "train_config": stored_configuration(run, "lm train")}
@@ -171,9 +173,11 @@ def evaluate(
     set_threads(threads)
     lm = load_language_model(model)
     check_data(data, NAMED_CORPORA, DATA_WORDS, "language-model", CORPUS_FILES)
-    result = _config_or_exit(lambda: evaluate_saved(lm, data, split, batch_size, bptt))
+    result = _config_or_exit(lambda: evaluate_saved(lm, data, split, batch_size, bptt, track))
     typer.echo(f"{split} perplexity {result['ppl']:.2f} (loss {result['loss']:.4f} nats) over "
-               f"{int(result['tokens']):,} tokens; {100 * result['oov_rate']:.2f}% read as <unk>")
+               f"{int(result['tokens']):,} predicted tokens; "
+               f"{100 * result['oov_rate']:.2f}% read as <unk>")
+    typer.echo(token_note(int(result["stream_tokens"]), int(result["tokens"]), batch_size))
 
 
 @app.command()
@@ -193,6 +197,9 @@ def generate(
                                 "characters)."),
     seed: int = typer.Option(0, min=0, max=MAX_SEED, help="Seed of sampling."),
     no_unk: bool = typer.Option(False, "--no-unk", help="Never generate <unk> (default: allowed)."),
+    no_repeat_ngram: int = typer.Option(0, "--no-repeat-ngram", min=0, max=100, metavar="N",
+                                        help="Never repeat an N-gram of the prompt and output "
+                                        "(3 stops a small model's loops; 0: allow repeats)."),
 ) -> None:
     """Continue PROMPT; print one output per line (the prompt as read, then the rest)."""
     from seqnlp.tasks.language_modeling import load_language_model
@@ -201,10 +208,10 @@ def generate(
     lm = load_language_model(model)
     result = _config_or_exit(lambda: generate_text(
         lm, prompt, strategy, num_outputs, beam, temperature, top_k, top_p, max_len, seed,
-        no_unk))
+        no_unk, no_repeat_ngram))
     if result.unknown:
-        typer.echo("note: not in the vocabulary, read as <unk>: "
-                   f"{printable(' '.join(result.unknown))}", err=True)
+        typer.echo(f"note: not in the vocabulary, read as <unk>: {quoted(result.unknown)}",
+                   err=True)
     for continuation in result.continuations:
         typer.echo(printable(join_tokens(result.prompt_tokens + continuation, lm.level)))
 
@@ -213,21 +220,47 @@ def generate(
 def score(
     model: Path = typer.Argument(..., help="A model saved by `seqnlp lm train`."),
 ) -> None:
-    """Print `log_prob<TAB>tokens<TAB>perplexity<TAB>line` for each line of stdin.
+    """Print `log_prob<TAB>tokens<TAB>unknown<TAB>perplexity<TAB>line` for each line of stdin.
 
-    The log-probability is in nats and counts the line's end (<eos>) as a token.
+    The log-probability is in nats and counts the line's end (<eos>) as a token. `unknown`
+    counts the line's tokens outside the vocabulary: each is scored as `<unk>`, one token
+    standing for every rare word, so a line with unknown words scores better than its real
+    words would, and its score is not comparable with lines that have none.
     """
     from seqnlp.tasks.language_modeling import load_language_model
     from seqnlp.tasks.lm_generation import score_lines
 
     lm = load_language_model(model)
     lines = stdin_lines()
+    some_unknown = False
     for number, (line, result) in enumerate(zip(lines, score_lines(lm, lines)), start=1):
         if result.unknown:
-            typer.echo(f"note: line {number}: read as <unk>: "
-                       f"{printable(' '.join(result.unknown))}", err=True)
-        typer.echo(f"{result.log_prob:.4f}\t{result.num_tokens}\t{result.perplexity:.2f}\t"
-                   f"{printable(line)}")
+            some_unknown = True
+            typer.echo(f"note: line {number}: read as <unk>: {quoted(result.unknown)}",
+                       err=True)
+        typer.echo(f"{result.log_prob:.4f}\t{result.num_tokens}\t{len(result.unknown)}\t"
+                   f"{result.perplexity:.2f}\t{printable(line)}")
+    if some_unknown:
+        typer.echo("note: unknown words are scored as <unk>, which stands for every rare "
+                   "word: lines with unknown words (third column) score better than their "
+                   "words deserve and are not comparable with lines without", err=True)
+
+
+def quoted(tokens: list[str]) -> str:
+    """Tokens as a note shows them: each quoted, so that a space or an empty token shows."""
+    return ", ".join(f"'{printable(token)}'" for token in tokens)
+
+
+def token_note(stream: int, predicted: int, rows: int) -> str:
+    """Why the predicted tokens are fewer than the split's (what `lm train` and `data info`
+    count): the first token of each row is context only, and a remainder fills no row."""
+    left = stream - predicted
+    rest = stream % rows
+    if left != rows + rest:
+        return f"({stream:,} tokens in the split, {left:,} of them not predicted)"
+    tail = f" and the last {rest:,} that fill no row" if rest else ""
+    return (f"({stream:,} tokens in the split: {left:,} are not predicted, the first token of "
+            f"each of the {rows} parallel rows (--batch-size){tail})")
 
 
 add_config_command(app, "language_model", "lm train")

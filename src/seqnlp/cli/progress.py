@@ -56,7 +56,8 @@ def track(items: Iterable[Item], desc: str, total: int | None = None,
         yield from tqdm(items, desc=desc, total=total, unit=unit, leave=False,
                         dynamic_ncols=True, file=sys.stderr)
         return
-    of = f" ({total:,} {unit}{'es' if unit.endswith('h') else 's'})" if total else ""
+    plural = "" if total == 1 else "es" if unit.endswith(("ch", "sh", "s")) else "s"
+    of = f" ({total:,} {unit}{plural})" if total else ""
     _say(f"{desc}{of} ...")
     start = time.perf_counter()
     yield from items

@@ -49,7 +49,7 @@ def train_command(
     """Train word2vec (skip-gram or CBOW) on CORPUS and write the vectors."""
     from seqnlp.fileio import check_writable
     from seqnlp.word2vec.config import Word2VecConfig
-    from seqnlp.word2vec.model import Word2Vec
+    from seqnlp.word2vec.model import EpochReport, Word2Vec
 
     for path in (output, model_path):  # refused now, not after the training run
         if path is not None:
@@ -65,10 +65,13 @@ def train_command(
     model = Word2Vec(config)
     vocab = model.build_vocab(corpus)
     typer.echo(f"vocabulary: {len(vocab):,} words, corpus {vocab.total_words:,} tokens", err=True)
-    reports = model.train(corpus, progress=progress)
-    for r in reports:
+    def epoch_line(r: EpochReport) -> None:
+        # the first epoch also reads and encodes the text (later ones read the cached ids)
+        first = " (reading the text included)" if r.epoch == 1 and epochs > 1 else ""
         typer.echo(f"epoch {r.epoch}: loss {r.mean_loss:.4f}, {r.words_per_sec:,.0f} words/s, "
-                   f"{r.seconds:.1f} s", err=True)
+                   f"{r.seconds:.1f} s{first}", err=True)
+
+    model.train(corpus, progress=progress, on_epoch=epoch_line)
     use_binary = output.suffix == ".bin" if binary is None else binary
     model.wv.save_word2vec_format(output, binary=use_binary)
     typer.echo(f"wrote {len(vocab):,} vectors of size {size} to {output}")

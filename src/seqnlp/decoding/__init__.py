@@ -6,6 +6,7 @@ this package never imports `seqnlp.models`.
 """
 
 from seqnlp.decoding.beam import Hypothesis, beam_search
+from seqnlp.decoding.constraints import block_repeated_ngrams, with_history
 from seqnlp.decoding.greedy import GenerationResult, generate, greedy_search
 from seqnlp.decoding.penalties import LengthPenalty
 from seqnlp.decoding.sampling import filter_logits, sample, top_k_filter, top_p_filter
@@ -16,6 +17,7 @@ __all__ = [
     "Hypothesis",
     "LengthPenalty",
     "beam_search",
+    "block_repeated_ngrams",
     "filter_logits",
     "generate",
     "greedy_search",
@@ -25,4 +27,5 @@ __all__ = [
     "sample",
     "top_k_filter",
     "top_p_filter",
+    "with_history",
 ]

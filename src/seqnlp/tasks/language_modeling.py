@@ -35,8 +35,8 @@ from seqnlp.tasks.lm_data import (  # re-exported: the task's data API
     read_tokens,
     tokenize_line,
 )
-from seqnlp.tasks.pipeline import Trained, check_resumable, train_task
 from seqnlp.errors import one_of
+from seqnlp.tasks.pipeline import Track, Trained, check_resumable, train_task, untracked
 
 if TYPE_CHECKING:
     import torch
@@ -72,13 +72,20 @@ def evaluate_perplexity(model: torch.nn.Module, batches: Iterable[Window]) -> di
 
 
 def perplexity(
-    model: RNNLanguageModel, ids: np.ndarray, batch_size: int = 10, bptt: int = 35
+    model: RNNLanguageModel, ids: np.ndarray, batch_size: int = 10, bptt: int = 35,
+    track: Track = untracked, desc: str = "evaluating",
 ) -> dict[str, float]:
     """Perplexity of `model` on a stream, read in `batch_size` rows carrying the state.
 
+    Args:
+        track: wraps the windows to show progress (the CLI's `progress.track`).
+        desc: the phase `track` shows.
+
     Returns:
-        `{"loss", "ppl", "tokens"}`; tokens counts the predicted ones (the last
-        `len % batch_size` tokens do not fill a column and are left out).
+        `{"loss", "ppl", "tokens", "stream_tokens"}`: tokens counts the predicted ones,
+        stream_tokens the whole stream. They differ by `len % batch_size` tokens at the
+        end that do not fill a row, plus the first token of each of the `batch_size`
+        rows, which is context only (nothing before it predicts it).
     """
     import torch
 
@@ -89,11 +96,12 @@ def perplexity(
     model.reset_state()
     try:
         with torch.no_grad():
-            result = evaluate_perplexity(model, windows)
+            result = evaluate_perplexity(model, track(windows, desc, len(windows), "window"))
     finally:
         model.reset_state()
         model.train(was_training)
     result["tokens"] = float(sum(y.numel() for _, y in windows))
+    result["stream_tokens"] = float(len(ids))
     return result
 
 
@@ -198,6 +206,7 @@ def train_language_model(
     resume: bool = False,
     on_step: Callable[..., None] | None = None,
     on_start: Callable[..., None] | None = None,
+    track: Track = untracked,
 ) -> LMTrainingResult:
     """Train an `RNNLanguageModel` on `corpus.train` through `train_task`, choosing the best
     epoch on valid, then report the valid and test perplexities of the kept weights.
@@ -214,10 +223,12 @@ def train_language_model(
                          on_start=on_start)
     rows, bptt = task.batching.eval_batch_size, task.batching.bptt
     result = LMTrainingResult(trained.model, trained.fit,
-                              perplexity(trained.model, corpus.valid, rows, bptt),
+                              perplexity(trained.model, corpus.valid, rows, bptt, track,
+                                         "valid perplexity of the best weights"),
                               trained=trained)
     if len(corpus.test) >= 2 * rows:
-        result.test = perplexity(trained.model, corpus.test, rows, bptt)
+        result.test = perplexity(trained.model, corpus.test, rows, bptt, track,
+                                 "test perplexity")
     return result
 
 
@@ -247,7 +258,8 @@ def load_language_model(path: str | os.PathLike[str]) -> LoadedLM:
 
 
 def evaluate_saved(
-    lm: LoadedLM, data: str, split: str = "test", batch_size: int = 10, bptt: int = 35
+    lm: LoadedLM, data: str, split: str = "test", batch_size: int = 10, bptt: int = 35,
+    track: Track = untracked,
 ) -> dict[str, float]:
     """Perplexity of a saved model on a split of `data`, read at the model's level.
 
@@ -259,6 +271,7 @@ def evaluate_saved(
         raise ValueError(f"split must be one of {one_of(SPLITS)}, got {split!r}")
     tokens = read_splits(data, lm.level)[split]
     check_stream_length(len(tokens), batch_size, bptt, split, full_window=False)
-    result = perplexity(lm.model, lm.vocab.encode(tokens), batch_size, bptt)
+    result = perplexity(lm.model, lm.vocab.encode(tokens), batch_size, bptt, track,
+                        f"{split} perplexity")
     result["oov_rate"] = oov_rate(tokens, lm.vocab)
     return result

@@ -91,6 +91,7 @@ def generate_text(
     max_len: int | None = None,
     seed: int = 0,
     no_unk: bool = False,
+    no_repeat_ngram: int = 0,
 ) -> Generation:
     """Continue `prompt` until `<eos>` or `max_len` tokens.
 
@@ -106,12 +107,21 @@ def generate_text(
         seed: the seed of sampling.
         no_unk: never generate `<unk>` (its probability is set to zero at every step;
             the log-probabilities reported are those of the restricted distribution).
+        no_repeat_ngram: n > 0 forbids any n-gram to occur twice in the prompt and its
+            continuation (`seqnlp.decoding.block_repeated_ngrams`); 0 allows repeats.
 
     Raises:
         GenerationOptionError: an unknown strategy or options that do not fit it.
     """
     _check_options(strategy, num_outputs, beam_size, max_len)
-    from seqnlp.decoding import beam_search, greedy_search, repeat_state, sample
+    from seqnlp.decoding import (
+        beam_search,
+        block_repeated_ngrams,
+        greedy_search,
+        repeat_state,
+        sample,
+        with_history,
+    )
 
     tokens = tokenize_line(prompt, lm.level)
     ids = torch.from_numpy(lm.vocab.encode([EOS, *tokens])).unsqueeze(0)  # (1, 1 + T)
@@ -120,6 +130,9 @@ def generate_text(
     max_len = max_len or DEFAULT_MAX_LEN[lm.level]
     unk = lm.vocab.unk_index
     step = _without(model.step, unk) if no_unk and unk is not None else model.step
+    if no_repeat_ngram:
+        step = block_repeated_ngrams(step, no_repeat_ngram)
+        state = with_history(state, ids[:, 1:-1])  # the prompt, but the token fed next
     if strategy == "beam":
         hyps = beam_search(step, state, last, eos, beam_size=beam_size, max_len=max_len,
                            min_len=1, n_best=num_outputs)[0]

@@ -32,6 +32,17 @@ if TYPE_CHECKING:
     from seqnlp.training import FitResult, TrainerConfig
 
 
+# How a task shows progress without printing: `track(items, desc, total, unit)` returns
+# the items, wrapped in a bar by the CLI (`seqnlp.cli.progress.track`); `untracked` by default.
+Track = Callable[..., Iterable[Any]]
+
+
+def untracked(items: Iterable[Any], desc: str = "", total: int | None = None,
+              unit: str = "") -> Iterable[Any]:
+    """The default `track`: the items themselves, no progress shown."""
+    return items
+
+
 @runtime_checkable
 class Task(Protocol):
     """What a task plugs into `train_task`.

@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -88,9 +88,10 @@ class TrainingRun:
     """
 
     def __init__(self, model: Word2Vec, source: Iterable[list[str]], cache: ChunkCache | None,
-                 progress: bool) -> None:
+                 progress: bool, on_epoch: Callable[[EpochReport], None] | None = None) -> None:
         assert model.vocab is not None and model.w_in is not None and model.w_out is not None
         self.model, self.source, self.cache, self.progress = model, source, cache, progress
+        self.on_epoch = on_epoch
         self.cfg = model.config
         self.vocab = model.vocab
         self.train_chunk = _chunk_trainer(self.cfg, self.vocab)
@@ -210,6 +211,8 @@ class TrainingRun:
                     end = max(float(finish[len(reports)]), clock)
                     reports.append(self._report(len(reports), sums[len(reports)], end - clock))
                     clock = end
+                    if self.on_epoch is not None:
+                        self.on_epoch(reports[-1])
         if errors:
             raise errors[0]
         return reports

@@ -14,7 +14,7 @@ import gc
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -105,6 +105,7 @@ class Word2Vec:
         progress: bool | None = None,
         cache: bool = True,
         cache_dir: PathLike | None = None,
+        on_epoch: Callable[[EpochReport], None] | None = None,
     ) -> list[EpochReport]:
         """Train for `config.epochs` epochs, building the vocabulary first if needed.
 
@@ -119,6 +120,7 @@ class Word2Vec:
                 to a temporary file that the next epochs read instead of the text; False
                 reads and encodes the corpus again in every epoch.
             cache_dir: where the spill file goes; None uses the system temporary folder.
+            on_epoch: called with each epoch's report as soon as the epoch ends.
 
         Returns:
             The reports of the epochs of this call (also appended to `history`).
@@ -130,7 +132,7 @@ class Word2Vec:
             progress = sys.stderr.isatty()
         spill = ChunkCache(cache_dir) if cache and self.config.epochs > 1 else None
         try:
-            reports = TrainingRun(self, source, spill, progress).run()
+            reports = TrainingRun(self, source, spill, progress, on_epoch).run()
         finally:
             if spill is not None:
                 spill.close()
