@@ -12,11 +12,14 @@ NumPy and matplotlib are imported inside the commands, so `seqnlp --help` stays 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
+from seqnlp.cli.common import printable
+from seqnlp.cli.progress import phase
 from seqnlp.cli.w2v_train import train_command
 from seqnlp.errors import SeqnlpError
 
@@ -104,24 +107,27 @@ def evaluate(
     method: str = typer.Option("3cosadd", "--method", help="Analogy rule: 3cosadd or 3cosmul."),
     analogies: Path | None = typer.Option(None, "--analogies", help="An analogy file in "
                                             "questions-words.txt format (default: none)."),
-    wordsim: Path | None = typer.Option(None, "--wordsim", help="WordSim-353 pairs, "
-                                          "wordsim353.tsv (default: none)."),
-    simlex: Path | None = typer.Option(None, "--simlex", help="SimLex-999 pairs, "
-                                         "simlex999.txt (default: none)."),
+    pairs: list[Path] | None = typer.Option(
+        None, "--pairs", help="A word-pair file (word1 word2 score per line: WordSim-353, "
+        "SimLex-999, MEN, ...); repeatable; each row is named after its file (default: none)."),
+    wordsim: Path | None = typer.Option(None, "--wordsim", hidden=True),  # older spellings
+    simlex: Path | None = typer.Option(None, "--simlex", hidden=True),  # of --pairs
 ) -> None:
     """Analogy accuracy per section and word-similarity correlations.
 
-    Without --analogies/--wordsim/--simlex, all three come from the `wordsim` dataset in
-    the data home (`seqnlp data get wordsim`); with any of them, only those are evaluated.
+    Without --analogies/--pairs, the analogies, WordSim-353 and SimLex-999 come from the
+    `wordsim` dataset in the data home (`seqnlp data get wordsim`); with either option,
+    only the files given are evaluated.
     """
     from seqnlp.embeddings.evaluate import METHODS, evaluate_analogies, evaluate_word_pairs
     from seqnlp.fileio import open_binary
 
     if method not in METHODS:
         raise typer.BadParameter(f"must be one of {', '.join(METHODS)}", param_hint="--method")
-    if analogies is None and wordsim is None and simlex is None:
-        analogies, wordsim, simlex = _default_eval_files()
-    for path in (analogies, wordsim, simlex):  # a missing file is found before the vectors load
+    pair_files = [*(pairs or []), *(p for p in (wordsim, simlex) if p is not None)]
+    if analogies is None and not pair_files:
+        analogies, *pair_files = _default_eval_files()
+    for path in (analogies, *pair_files):  # a missing file is found before the vectors load
         if path is not None:
             open_binary(path).close()
     kv = _load(vectors)
@@ -130,12 +136,24 @@ def evaluate(
         typer.echo(f"analogies ({method}, top {restrict_vocab} words): {analogies}")
         typer.echo(_analogy_table(result) + "\n")
     pair_rows = []
-    for name, path in (("wordsim353", wordsim), ("simlex999", simlex)):
-        if path is not None:
-            r = evaluate_word_pairs(kv, path)
-            pair_rows.append((name, r.pairs, r.oov, r.spearman, r.pearson))
+    for name, path in zip(row_names(pair_files), pair_files):
+        r = evaluate_word_pairs(kv, path)
+        pair_rows.append((name, r.pairs, r.oov, r.spearman, r.pearson))
     if pair_rows:
         typer.echo(_table(["dataset", "pairs", "oov", "spearman", "pearson"], pair_rows))
+
+
+def row_names(paths: list[Path]) -> list[str]:
+    """Each file's table row name: its name without compression and type suffixes
+    ("wordsim353" for wordsim353.tsv.xz), the whole name where two would read the same."""
+    def stem(path: Path) -> str:
+        name = path.name
+        for suffix in (".xz", ".gz"):
+            name = name.removesuffix(suffix)
+        return name.rsplit(".", 1)[0] if "." in name.strip(".") else name
+
+    stems = [stem(path) for path in paths]
+    return [printable(s if stems.count(s) == 1 else str(path)) for s, path in zip(stems, paths)]
 
 
 def _default_eval_files() -> tuple[Path, Path, Path]:
@@ -175,8 +193,10 @@ def plot(
     chosen = None if words is None else [w.strip() for w in words.split(",") if w.strip()]
     check_writable(output)
     kv = _load(vectors)
+    shown = f"{len(chosen):,} chosen" if chosen is not None else f"the {top:,} most frequent"
     try:
-        path = plot_vectors(kv, output, kind, words=chosen, top=top, seed=seed)
+        with phase(f"t-SNE of {shown} words") if kind == "tsne" else nullcontext():
+            path = plot_vectors(kv, output, kind, words=chosen, top=top, seed=seed)
     except SeqnlpError:  # a file error is no usage error, though it is a ValueError too
         raise
     except ValueError as exc:  # too few words for t-SNE, an empty --words list
