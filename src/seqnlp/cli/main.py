@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     except SeqnlpError as exc:
         if debug:
             raise
-        _fail(str(exc), 1)
+        _fail(str(exc), getattr(exc, "exit_code", 1))
     except OSError as exc:
         if debug:
             raise

@@ -65,6 +65,12 @@ from seqnlp.training.batches import (
     move_to_device,
 )
 from seqnlp.training.checkpoint import LAST, load_checkpoint, seed_everything, set_deterministic
+from seqnlp.training.interrupts import (
+    StopRequest,
+    TrainingInterrupted,
+    interrupted_message,
+    stop_on_signals,
+)
 from seqnlp.training.config import TrainerConfig
 from seqnlp.training.divergence import mark_non_finite
 from seqnlp.training.meters import MetricsLogger, ProgressBar, RunningMean, Throughput
@@ -134,6 +140,7 @@ class Trainer(TrainerState):
         self._logger = MetricsLogger(None)
         self._evaluate_fn: EvaluateFn = mean_loss
         self._on_step: StepCallback | None = None
+        self._stop_request = StopRequest()  # replaced by a live one during fit
         self._presharded = False
         self._reset_counters()
 
@@ -191,7 +198,13 @@ class Trainer(TrainerState):
             self._wrapped = dist_utils.wrap_model(
                 self.model, self.dist, self.device, self.config.find_unused_parameters
             )
-            self._train(source, dev)
+            with stop_on_signals(self.dist.world_size == 1) as self._stop_request:
+                self._train(source, dev)
+            if self._stop_request.requested:
+                last = self._checkpoint_path(LAST)
+                raise TrainingInterrupted(interrupted_message(
+                    self._stop_request.name, self.epoch, self.step,
+                    None if last is None else str(last)))
             return self._finish()
         finally:
             self._wrapped = self.model
@@ -386,7 +399,8 @@ class Trainer(TrainerState):
         self._saved: dict[str, tuple[int, ...]] = {}
 
     def _should_stop(self) -> bool:
-        return self.stopping.stopped or self._hit_max_steps()
+        return (self.stopping.stopped or self._hit_max_steps()
+                or self._stop_request.requested)
 
     def _hit_max_steps(self) -> bool:
         return self.config.max_steps is not None and self.step >= self.config.max_steps
