@@ -203,9 +203,9 @@ def test_dev_seed_fixes_the_dev_cut_while_seed_changes_the_model(capsys, tmp_pat
     real = classification.load_classification_data
     cut_seeds = []
 
-    def spy(data, dev_fraction, seed, phrases):
+    def spy(data, dev_fraction, seed, phrases, **options):
         cut_seeds.append(seed)
-        return real(data, dev_fraction, seed, phrases)
+        return real(data, dev_fraction, seed, phrases, **options)
 
     monkeypatch.setattr(classification, "load_classification_data", spy)
     weights = []

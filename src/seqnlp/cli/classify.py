@@ -1,7 +1,7 @@
 """`seqnlp classify`: train, evaluate and apply sequence classifiers.
 
     seqnlp classify train --data imdb|sst2|sst5|PATH.tsv [options] -o MODEL
-    seqnlp classify eval MODEL --data imdb|sst2|sst5|PATH.tsv [--split test] [--ensemble M2 ...]
+    seqnlp classify eval MODEL --data imdb|sst2|sst5|PATH.tsv [--split dev] [--ensemble M2 ...]
     seqnlp classify predict MODEL "a text" ["another"]      (or one text per line on stdin)
 
 `--ensemble` averages the class probabilities of further models with MODEL's.
@@ -20,6 +20,7 @@ import typer
 
 from seqnlp.cli.common import (
     RUN,
+    EpochPrinter,
     Option,
     Resolved,
     add_config_command,
@@ -52,7 +53,10 @@ TRUNCATIONS = ("head", "tail")
 KIND = "sequence-classifier"
 
 DATA_HELP = (
-    "imdb, sst2, sst5 (from the data home; `seqnlp data get imdb|sst`) or a label<TAB>text file."
+    "imdb, sst2, sst5 (from the data home; `seqnlp data get imdb|sst`) or a label<TAB>text "
+    "file: one text per line after its label and a TAB; the labels are either all class "
+    "indices 0..C-1 (each used) or all names (pos, neg, sports, ...; classes numbered in "
+    "sorted order, and predict prints the names)."
 )
 DATA_WORDS = "imdb, sst2, sst5 or a label<TAB>text file"
 SPLITS = ("train", "dev", "test")
@@ -66,8 +70,11 @@ ENSEMBLE = typer.Option(None, "--ensemble", "-e",
 OPTIONS = [
     *run_options("Where to write the model."),
     Option("data", None, DATA_HELP, section="data", required=True),
-    Option("dev_fraction", 0.1, "Share of train held out as dev (imdb and TSV files).",
-           section="data", low=0.0, high=0.999),
+    Option("dev", None, "A label<TAB>text file of dev examples to select the epoch on, "
+           "labelled as the training data (default: none: --dev-fraction of train is held "
+           "out).", section="data", type=Path),
+    Option("dev_fraction", 0.1, "Share of train held out as dev (imdb and TSV files; not "
+           "with --dev).", section="data", low=0.0, high=0.999),
     Option("dev_seed", None, "Seeds the dev cut alone (default: --seed); fix it to train "
            "ensemble members with different --seed on the same split.", section="data",
            type=int, low=0),
@@ -86,6 +93,9 @@ OPTIONS = [
            low=1, high=64),
     Option("bidirectional", False, "Read both ways.", section="model",
            flags=("--bidirectional/--unidirectional",)),
+    Option("widths", "", "--encoder tdnn: window widths side by side, each with "
+           "--hidden-size filters, e.g. 3,4,5 as Kim (2014); empty: one 5-word window "
+           "(default: empty).", section="model"),
     Option("pooling", "last", "How the states become one vector (flatten needs --max-len).",
            section="model", choices=POOLINGS),
     Option("hidden_size", 128, "Hidden units per direction.", section="model", low=1,
@@ -107,7 +117,7 @@ OPTIONS = [
     Option("test", False, "Also report test accuracy (the final number only).", section=RUN,
            flags=("--test/--no-test",)),
 ]
-MODEL_SECTION = ("encoder", "num_layers", "bidirectional", "pooling", "hidden_size",
+MODEL_SECTION = ("encoder", "num_layers", "bidirectional", "widths", "pooling", "hidden_size",
                  "embedding_dim", "init", "max_len", "truncate", "dropout", "embedding_dropout",
                  "freeze_embeddings")
 
@@ -119,10 +129,12 @@ def train(run: Resolved) -> None:
     print_configuration(run, "classify train")
     model_options = dict(run.section("model"), max_len=run["max_len"] or None)
     check_run_paths(run)
+    _check_dev_file(run["dev"], run["output"])
     trainer = trainer_config(run)
     max_vocab = _max_vocab(run["max_vocab"])
     _check_model_options(model_options, run["max_vocab"])
 
+    from seqnlp.cli import progress
     from seqnlp.tasks.classification import load_classification_data, train_classifier
     from seqnlp.tasks.classification_data import DATA_NAMES
     from seqnlp.tasks.pipeline import save_trained
@@ -135,17 +147,22 @@ def train(run: Resolved) -> None:
 
     dev_seed = run["seed"] if run["dev_seed"] is None else run["dev_seed"]
     dataset = load_classification_data(run["data"], run["dev_fraction"], dev_seed,
-                                       run["phrases"])
+                                       run["phrases"], dev_file=run["dev"],
+                                       track=progress.track)
     dataset = _limit(dataset, run["train_limit"], run["seed"])
-    echo(f"data: {printable(dataset.name)}: {len(dataset.train):,} train, {len(dataset.dev):,} dev, "
-         f"{len(dataset.test):,} test, {dataset.num_classes} classes")
+    dev = f" (from {printable(str(run['dev']))})" if run["dev"] else ""
+    echo(f"data: {printable(dataset.name)}: {len(dataset.train):,} train, {len(dataset.dev):,} "
+         f"dev{dev}, {len(dataset.test):,} test, {dataset.num_classes} classes "
+         f"({_label_list(dataset.label_names)})")
     if not dataset.dev:
         echo("no dev split: every epoch is kept in turn and the last one is saved (no model "
-             "selection; give --dev-fraction to hold out a dev split)")
+             "selection; give --dev FILE or --dev-fraction to hold out a dev split)")
+    printer = EpochPrinter(_epoch_line)
     result = train_classifier(dataset, model_options, trainer, max_vocab=max_vocab,
                               min_count=run["min_count"], batch_size=run["batch_size"],
                               vectors=vectors, resume=run["resume"],
-                              on_start=_start(run["min_count"]))
+                              on_start=_start(run["min_count"]), on_step=printer)
+    printer.flush(result.fit.history)
     _print_training(result)
     extra = {"dev_accuracy": result.dev.get("accuracy"), "train_seconds": result.seconds,
              "train_config": stored_configuration(run, "classify train")}
@@ -156,6 +173,25 @@ def train(run: Resolved) -> None:
 
         save_trained(run["output"], ClassificationTask(dataset), result, extra)
     echo(f"trained in {result.seconds:.1f} s; model saved to {run['output']}")
+
+
+def _check_dev_file(dev: Path | None, output: Path) -> None:
+    """--dev names a readable file that -o does not overwrite (before any data is read)."""
+    if dev is None:
+        return
+    if not dev.exists():
+        raise SeqnlpError(f"{dev}: no such file (--dev takes a label<TAB>text file)")
+    if dev.is_dir():
+        raise SeqnlpError(f"{dev}: is a folder; --dev takes a label<TAB>text file")
+    if output.exists() and output.samefile(dev):
+        raise SeqnlpError(f"{output}: -o and --dev name the same file; writing -o would "
+                          "destroy it")
+
+
+def _label_list(names: tuple[str, ...], shown: int = 6) -> str:
+    """The class names for a message: "neg, pos" (the first few of many)."""
+    text = ", ".join(printable(name) for name in names[:shown])
+    return text + (f", ... ({len(names)} in all)" if len(names) > shown else "")
 
 
 def _max_vocab(value: int) -> int | None:
@@ -198,11 +234,15 @@ def _print_start(model: Any, vocabs: dict[str, Any], info: dict[str, Any]) -> No
         echo(f"pretrained vectors cover {info['coverage']:.1%} of the vocabulary words")
 
 
+def _epoch_line(record: dict[str, Any]) -> str:
+    """One finished epoch, numbered from 1 as the progress bar numbers it."""
+    accuracy = record["metrics"].get("accuracy")
+    dev = "" if accuracy is None else f", dev accuracy {accuracy:.4f}"
+    return f"epoch {record['epoch'] + 1}: train loss {record['train_loss']:.4f}{dev}"
+
+
 def _print_training(result: Any) -> None:
-    for record in result.fit.history:
-        accuracy = record["metrics"].get("accuracy")
-        dev = "" if accuracy is None else f", dev accuracy {accuracy:.4f}"
-        echo(f"epoch {record['epoch'] + 1}: train loss {record['train_loss']:.4f}{dev}")
+    """After the epoch lines: early stopping and the epoch kept."""
     if result.fit.stopped_early:
         echo("stopped early: dev accuracy stopped improving")
     if "accuracy" in result.dev:
@@ -222,14 +262,21 @@ def _test_accuracy(result: Any, examples: list) -> float:
 @app.command("eval")
 def evaluate(
     model: Path = MODEL,
-    data: str = typer.Option(..., "--data", help=DATA_HELP + " A file is scored whole."),
-    split: str = typer.Option("test", help="train, dev or test, for a named dataset (a file "
-                              "is scored whole)."),
+    data: str = typer.Option(..., "--data", help=DATA_HELP + " A file's labels are class "
+                             "indices of MODEL or its label names."),
+    split: str | None = typer.Option(None, help="train, dev or test (default: test for "
+                                     "imdb, sst2 and sst5; a file is scored whole). dev and "
+                                     "train of imdb or a file are the parts of the dev cut "
+                                     "MODEL was trained with (its stored --dev-fraction and "
+                                     "--dev-seed), so dev scores what training selected on."),
     ensemble: list[Path] | None = ENSEMBLE,
     batch_size: int = typer.Option(64, min=1, help="Examples per batch."),
+    threads: int = typer.Option(0, min=0, max=1024,
+                                help="CPU threads for torch (0: torch's default)."),
     device: str = DEVICE,
 ) -> None:
     """Print accuracy, loss and per-class precision, recall and F1 of a saved model."""
+    from seqnlp.cli import progress
     from seqnlp.tasks.classification import (
         ensemble_probabilities,
         load_examples,
@@ -237,15 +284,20 @@ def evaluate(
     )
     from seqnlp.tasks.classification_data import DATA_NAMES
 
-    if split not in SPLITS:
+    if split is not None and split not in SPLITS:
         raise SeqnlpError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
     check_data(data, DATA_NAMES, DATA_WORDS, "classification")
+    set_threads(threads)
     torch_device = common_device(device)
-    members, label_names = _load_members([model, *(ensemble or [])], torch_device)
-    examples, description = load_examples(data, split)
+    paths = [model, *(ensemble or [])]
+    members, label_names, stored = _load_members(paths, torch_device)
+    fraction, seed = _dev_cut(model, stored, data, split)
+    examples, description = load_examples(data, split, label_names, fraction, seed,
+                                          progress.track)
     if not examples:
         raise SeqnlpError(f"{description} has no examples")
-    probs = ensemble_probabilities(members, examples, batch_size, str(torch_device))
+    probs = ensemble_probabilities(members, examples, batch_size, str(torch_device),
+                                   progress.track, [path.name for path in paths])
     report = report_from_probabilities(probs, examples)
     models = f" ({len(members)} models, probabilities averaged)" if len(members) > 1 else ""
     typer.echo(f"{printable(description)}: {len(examples):,} examples{models}")
@@ -257,6 +309,27 @@ def evaluate(
     for i, name in enumerate(label_names):
         typer.echo(f"{name:<{width}}  {report.precision[i]:9.4f}  {report.recall[i]:6.4f}  "
                    f"{report.f1[i]:6.4f}  {report.support[i]:7,}")
+
+
+def _dev_cut(model: Path, stored: dict[str, Any], data: str, split: str | None
+             ) -> tuple[float, int]:
+    """The dev cut (fraction, seed) MODEL was trained with, from its stored configuration
+    (a model saved without one: the defaults, 0.1 and seed 0)."""
+    tables = {name: stored.get(name) or {} for name in ("data", "trainer")}
+    fraction = tables["data"].get("dev_fraction", 0.1)
+    seed = tables["data"].get("dev_seed")
+    seed = tables["trainer"].get("seed", 0) if seed is None else seed
+    if tables["data"].get("dev") and split in ("train", "dev") and data not in ("sst2", "sst5"):
+        if split == "dev":
+            raise SeqnlpError(f"{model} was selected on its own dev file, "
+                              f"{printable(str(tables['data']['dev']))} (--dev): score "
+                              "that file with --data")
+        fraction = 0.0  # with --dev, every line of the training file trained
+    if not (isinstance(fraction, float) and 0.0 <= fraction < 1.0 and isinstance(seed, int)
+            and seed >= 0):
+        raise SeqnlpError(f"{model}: its stored training configuration is damaged (dev "
+                          f"fraction {fraction!r}, seed {seed!r})")
+    return fraction, seed
 
 
 @app.command()
@@ -273,7 +346,7 @@ def predict(
     from seqnlp.tasks.classification import ensemble_probabilities, text_examples
 
     torch_device = common_device(device)
-    members, label_names = _load_members([model, *(ensemble or [])], torch_device)
+    members, label_names, _ = _load_members([model, *(ensemble or [])], torch_device)
     if not texts:
         if sys.stdin.isatty():
             raise SeqnlpError("give texts as arguments, or pipe one text per line on stdin")
@@ -293,20 +366,24 @@ def predict(
 add_config_command(app, KIND, "classify train")
 
 
-def _load_members(paths: list[Path], device: Any) -> tuple[list[tuple[Any, Any]], tuple[str, ...]]:
-    """The (model, vocab) of each file, on `device`, and their common label names."""
+def _load_members(paths: list[Path], device: Any
+                  ) -> tuple[list[tuple[Any, Any]], tuple[str, ...], dict[str, Any]]:
+    """The (model, vocab) of each file, on `device`, their common label names, and the
+    first one's stored training configuration."""
     from seqnlp.models import load_model
 
-    members, label_names = [], None
+    members, label_names, stored = [], None, {}
     for path in paths:
         loaded = load_model(path, expect=KIND)
         if label_names is not None and loaded.label_names != label_names:
             raise SeqnlpError(f"{path}: labels {list(loaded.label_names)} differ from "
                               f"{paths[0]}'s {list(label_names)}; an ensemble needs the same labels")
+        if label_names is None:
+            stored = loaded.train_config
         label_names = loaded.label_names
         members.append((loaded.model.to(device), loaded.vocab))
     assert label_names is not None
-    return members, label_names
+    return members, label_names, stored
 
 
 def _check_model_options(options: dict[str, Any], max_vocab: int) -> None:
@@ -319,4 +396,8 @@ def _check_model_options(options: dict[str, Any], max_vocab: int) -> None:
         config = ClassifierConfig(vocab_size=max(max_vocab, 2), num_classes=2, **options)
         check_model_size(ARTIFACT_KIND, config)
     except ValueError as exc:
-        raise SeqnlpError(str(exc)) from None
+        message = str(exc)
+        field = message.split(" ", 1)[0]
+        if field in MODEL_SECTION:  # name the option as typed: "--widths must be ..."
+            message = "--" + field.replace("_", "-") + message[len(field):]
+        raise SeqnlpError(message) from None

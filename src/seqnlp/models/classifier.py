@@ -35,6 +35,7 @@ from seqnlp.models.registry import (
 )
 from seqnlp.nn.pooling import POOLINGS, SequencePooling
 from seqnlp.nn.rnn import build_sequence_encoder
+from seqnlp.nn.tdnn import MultiWidthTDNN
 from seqnlp.text.vocab import Vocab
 from seqnlp.errors import one_of
 
@@ -59,7 +60,11 @@ class ClassifierConfig:
         num_layers: stacked encoder layers.
         bidirectional: read both ways (recurrent encoders only).
         nonlinearity: "tanh" | "relu", for "rnn".
-        tdnn_context: the time offsets of every TDNN layer.
+        tdnn_context: the time offsets of every TDNN layer (when `widths` is empty).
+        widths: the TDNN's window widths side by side, `hidden_size` filters each, as
+            Kim's (2014) 3, 4 and 5 (a string "3,4,5" is read too); empty: one stack of
+            `tdnn_context` windows. Stored empty for the recurrent encoders, which have
+            no windows.
         pooling: "last" | "mean" | "max" | "attention" | "flatten".
         max_len: the longest input read (required by "flatten", which reads exactly that
             many steps); longer texts are cut as `truncate` says.
@@ -85,6 +90,7 @@ class ClassifierConfig:
     bidirectional: bool = False
     nonlinearity: str = "tanh"
     tdnn_context: tuple[int, ...] = (-2, -1, 0, 1, 2)
+    widths: tuple[int, ...] = ()
     pooling: str = "last"
     max_len: int | None = None
     truncate: str = "head"
@@ -96,6 +102,8 @@ class ClassifierConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tdnn_context", tuple(int(o) for o in self.tdnn_context))
+        widths = parse_widths(self.widths)
+        object.__setattr__(self, "widths", widths if self.encoder == "tdnn" else ())
         if self.vocab_size < 2:
             raise ValueError(f"vocab_size must be at least 2, got {self.vocab_size}")
         if self.num_classes < 2:
@@ -137,9 +145,45 @@ class ClassifierConfig:
         """D: 2 for a bidirectional encoder, else 1."""
         return 2 if self.bidirectional else 1
 
+    @property
+    def encoder_size(self) -> int:
+        """The width of each encoder state: D*H, or H per TDNN window width."""
+        return self.hidden_size * self.num_directions * max(1, len(self.widths))
+
+
+MAX_WINDOW = 64  # the widest TDNN window (words) and the most widths
+
+
+def parse_widths(value: str | tuple[int, ...] | list[int]) -> tuple[int, ...]:
+    """TDNN window widths from "3,4,5" (the command line, TOML) or a sequence of ints.
+
+    Raises:
+        ValueError: a width that is not an integer in [1, 64], a repeated width, or more
+            than 64 widths.
+    """
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.split(",")] if value.strip() else []
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            raise ValueError(f"widths must be window widths such as 3,4,5, got {value!r}")
+        value = [int(part) for part in parts]
+    widths = tuple(value)
+    if any(isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= MAX_WINDOW
+           for w in widths):
+        raise ValueError(f"widths must be integers in [1, {MAX_WINDOW}], got "
+                         f"{','.join(map(str, widths))}")
+    if len(set(widths)) != len(widths) or len(widths) > MAX_WINDOW:
+        raise ValueError(f"widths must be distinct (at most {MAX_WINDOW}), got "
+                         f"{','.join(map(str, widths))}")
+    return widths
+
 
 def build_encoder(config: ClassifierConfig) -> nn.Module:
-    """The recurrent stack (or TDNN stack) named by the config: (B, T, E) -> (B, T, D*H)."""
+    """The recurrent stack (or TDNN stack) named by the config: (B, T, E) -> (B, T, D*H),
+    or (B, T, len(widths)*H) for a TDNN of several widths."""
+    if config.widths:
+        return MultiWidthTDNN(config.embedding_dim, config.hidden_size, config.widths,
+                              config.num_layers,
+                              dropout=config.dropout if config.num_layers > 1 else 0.0)
     return build_sequence_encoder(
         config.encoder, config.embedding_dim, config.hidden_size, config.num_layers,
         config.bidirectional, config.dropout if config.num_layers > 1 else 0.0,
@@ -171,8 +215,8 @@ class SequenceClassifier(nn.Module):
         self.embedding.weight.requires_grad_(not config.freeze_embeddings)
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         self.encoder = build_encoder(config)
-        width = config.hidden_size * config.num_directions
-        self.pooling = SequencePooling(config.pooling, width, config.num_directions, config.max_len)
+        self.pooling = SequencePooling(config.pooling, config.encoder_size,
+                                       config.num_directions, config.max_len)
         self.dropout = nn.Dropout(config.dropout)
         self.binary = config.num_classes == 2
         self.output = nn.Linear(self.pooling.out_features, 1 if self.binary else config.num_classes)

@@ -1,5 +1,6 @@
 """Time-delay neural network layers (Waibel et al., 1989; sub-sampled contexts as in
-Peddinti et al., 2015): a linear map of a window of time-shifted inputs, run as a conv1d.
+Peddinti et al., 2015): a linear map of a window of time-shifted inputs, run as a conv1d;
+and banks of windows of several widths side by side (Kim, 2014).
 
 Shape legend: B batch, T time, I input size, O output size, H hidden size, K context taps.
 """
@@ -196,6 +197,55 @@ class TDNNStack(nn.Module):
 
     def extra_repr(self) -> str:
         return f"activation={self.activation!r}, dropout={self.dropout}"
+
+
+class MultiWidthTDNN(nn.Module):
+    """TDNN stacks of several window widths side by side, their outputs concatenated: the
+    filters of widths 3, 4 and 5 over word vectors of Kim (2014), which max pooling over
+    time then turns into one feature per filter.
+
+    A window of width w reads the centred offsets `context_offsets(w)` (an even width
+    leans right: 4 reads t-1 .. t+2); each width has `hidden_size` filters and, with
+    `num_layers` above 1, further layers of the same width on top.
+
+    Args:
+        input_size: I.
+        hidden_size: H, the filters of each width.
+        widths: the window widths, e.g. (3, 4, 5).
+        num_layers: layers per width.
+        activation, dropout: as `TDNNStack`.
+
+    Shape:
+        forward(x (B, T, I), lengths (B,) or None) -> (B, T, len(widths) * H), zero at
+        padded steps; the first H features come from the first width.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        widths: Sequence[int] = (3, 4, 5),
+        num_layers: int = 1,
+        *,
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if not widths or any(w < 1 for w in widths) or len(set(widths)) != len(widths):
+            raise ValueError(f"widths must be distinct positive integers, got {tuple(widths)}")
+        self.widths = tuple(int(w) for w in widths)
+        self.branches = nn.ModuleList(
+            TDNNStack(input_size, hidden_size, (context_offsets(w),) * num_layers,
+                      activation=activation, dropout=dropout)
+            for w in self.widths
+        )
+
+    def forward(self, x: Tensor, lengths: Tensor | Sequence[int] | None = None) -> Tensor:
+        """Run every width's stack on `x` and concatenate the features."""
+        return torch.cat([branch(x, lengths) for branch in self.branches], dim=-1)  # (B, T, W*H)
+
+    def extra_repr(self) -> str:
+        return f"widths={self.widths}"
 
 
 def _check_context(context: Sequence[int]) -> tuple[int, ...]:

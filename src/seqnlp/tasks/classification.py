@@ -26,15 +26,18 @@ from seqnlp.tasks.classification_data import (  # re-exported: the task's data A
     Example,
     check_training_data,
     check_vectors,
+    dev_cut,
     label_names,
     load_classification_data,
     load_examples,
+    read_labeled_file,
     read_sst,
     read_tsv,
     split_dev,
     tokenize,
+    training_label_names,
 )
-from seqnlp.tasks.pipeline import Trained, train_task
+from seqnlp.tasks.pipeline import Track, Trained, train_task, untracked
 from seqnlp.training.metrics import ClassificationReport, classification_report
 
 if TYPE_CHECKING:
@@ -48,12 +51,12 @@ __all__ = [
     "BINARY", "DATA_NAMES", "SPECIALS", "SPLITS", "SST_FINE", "ClassificationData",
     "ClassificationReport", "ClassificationTask", "EncodedSplit", "Example",
     "TrainedClassifier", "accuracy_and_loss", "build_vocab", "check_training_data",
-    "check_vectors", "classification_report",
+    "check_vectors", "classification_report", "dev_cut",
     "encode_split", "ensemble_probabilities", "eval_batches", "evaluate_examples",
     "example_probabilities", "label_names", "load_classification_data", "load_examples",
-    "make_batch", "predict_texts", "pretrained_matrix", "read_sst", "read_tsv",
+    "make_batch", "predict_texts", "pretrained_matrix", "read_labeled_file", "read_sst", "read_tsv",
     "report_from_probabilities", "split_dev", "text_examples", "tokenize", "train_batches",
-    "train_classifier",
+    "train_classifier", "training_label_names",
 ]
 
 SPECIALS = ("<pad>", "<unk>")
@@ -311,26 +314,37 @@ def text_examples(texts: Sequence[str]) -> list[Example]:
 
 
 def example_probabilities(model: SequenceClassifier, vocab: Vocab, examples: Sequence[Example],
-                          batch_size: int = 64, device: str = "cpu") -> np.ndarray:
+                          batch_size: int = 64, device: str = "cpu", track: Track = untracked,
+                          desc: str = "scoring") -> np.ndarray:
     """Class probabilities (N, C) of tokenised examples, in input order.
 
-    Texts are cut as the model's `max_len` and `truncate` say and batched by length.
+    Texts are cut as the model's `max_len` and `truncate` say, sorted by length into
+    batches (little padding, as in training) and scored without autograd; each batch's rows
+    go back to their examples' places. `track` shows the batches as `desc`.
     """
+    import torch
+
     from seqnlp.text import bucket_batches
 
     split = encode_split(examples, vocab, model.config.max_len, model.config.truncate)
     probs = np.zeros((len(examples), model.config.num_classes), dtype=np.float64)
+    groups = bucket_batches(split.lengths, batch_size, shuffle=False)
     model.eval()
-    for group in bucket_batches(split.lengths, batch_size, shuffle=False):
-        batch = _to(make_batch(split, group, _fixed_len(model.config)), device)
-        probs[group] = model.predict_proba(batch["ids"], batch["lengths"]).cpu().numpy()
+    with torch.inference_mode():
+        for group in track(groups, desc, len(groups), "batch"):
+            batch = _to(make_batch(split, group, _fixed_len(model.config)), device)
+            probs[group] = model.predict_proba(batch["ids"], batch["lengths"]).cpu().numpy()
     return probs
 
 
 def ensemble_probabilities(members: Sequence[tuple[SequenceClassifier, Vocab]],
                            examples: Sequence[Example], batch_size: int = 64,
-                           device: str = "cpu") -> np.ndarray:
+                           device: str = "cpu", track: Track = untracked,
+                           names: Sequence[str] = ()) -> np.ndarray:
     """The mean of the members' class probabilities (N, C); each reads with its own vocabulary.
+
+    Args:
+        track: shows each member's batches, as "scoring NAME" (`names`: one per member).
 
     Raises:
         SeqnlpError: no members, or members with different numbers of classes.
@@ -340,8 +354,10 @@ def ensemble_probabilities(members: Sequence[tuple[SequenceClassifier, Vocab]],
     classes = {model.config.num_classes for model, _ in members}
     if len(classes) > 1:
         raise SeqnlpError(f"the models disagree on the number of classes: {sorted(classes)}")
-    total = sum(example_probabilities(model, vocab, examples, batch_size, device)
-                for model, vocab in members)
+    names = list(names) or [f"model {i + 1}" for i in range(len(members))]
+    total = sum(example_probabilities(model, vocab, examples, batch_size, device, track,
+                                      f"scoring {name}")
+                for (model, vocab), name in zip(members, names))
     return total / len(members)
 
 
@@ -395,6 +411,7 @@ def train_classifier(
     vectors: WordVectors | None = None,
     resume: bool = False,
     on_start: Callable[..., None] | None = None,
+    on_step: Callable[..., None] | None = None,
 ) -> TrainedClassifier:
     """Train a `SequenceClassifier` on `data` through `train_task` (best dev accuracy kept).
 
@@ -405,8 +422,9 @@ def train_classifier(
         trainer_config: optimisation, epochs, checkpoints, device, seed.
         max_vocab, min_count, batch_size, vectors: see `ClassificationTask`.
         resume: continue from `trainer_config.checkpoint_dir` when it holds a checkpoint.
-        on_start: see `train_task`.
+        on_start, on_step: see `train_task`.
     """
     task = ClassificationTask(data, batch_size, max_vocab, min_count, vectors)
-    trained = train_task(task, model_options, trainer_config, resume=resume, on_start=on_start)
+    trained = train_task(task, model_options, trainer_config, resume=resume, on_start=on_start,
+                         on_step=on_step)
     return TrainedClassifier(**vars(trained))

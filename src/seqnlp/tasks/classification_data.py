@@ -2,11 +2,13 @@
 SST-5 (Socher et al., 2013; sentence level, the root label; SST-2 drops neutral roots and
 maps 0-1 to negative, 3-4 to positive) or a user's `label<TAB>text` file.
 
-The dev split of IMDB and of a user's file is cut from train with a fixed seed, so test is
-touched only for the final number. A user's file numbers its K classes 0..K-1, each used at
-least once (so a saved model's label names are the file's own labels); the splits are
-checked before any training (`check_training_data`), and so are pretrained vectors
-(`check_vectors`).
+The dev split of IMDB and of a user's file is cut from train with a fixed seed (or read
+from a dev file the user gives), so test is touched only for the final number. A user's
+file labels its lines with class indices 0..C-1, each used at least once, or with names
+(pos, neg, sports, ...), numbered in sorted order; a saved model's label names are the
+file's own labels. The splits are checked before any training (`check_training_data`), and
+so are pretrained vectors (`check_vectors`). Evaluation reads and tokenises only the split
+it scores (`load_examples`).
 """
 
 from __future__ import annotations
@@ -14,18 +16,22 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from seqnlp.errors import DatasetError, SeqnlpError
+from seqnlp.errors import DataFormatError, DatasetError, SeqnlpError
+from seqnlp.tasks.pipeline import Track, untracked
+from seqnlp.text.corpus import LabeledLine, is_index_label, read_label_lines
 
 SST_FINE = ("very negative", "negative", "neutral", "positive", "very positive")
 BINARY = ("negative", "positive")
 DATA_NAMES = ("imdb", "sst2", "sst5")
 SPECIALS = ("<pad>", "<unk>")
 SPLITS = ("train", "dev", "test")
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
@@ -65,24 +71,40 @@ def tokenize(text: str) -> tuple[str, ...]:
     return tuple(english_tokenize(text, lower=True))
 
 
-def split_dev(
-    examples: list[Example], fraction: float, seed: int
-) -> tuple[list[Example], list[Example]]:
-    """Cut a random `fraction` of `examples` off as a dev set: `(train, dev)`, in file order."""
+def dev_cut(total: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The indices `(train, dev)` of a random `fraction` of `total` items cut off as dev,
+    each in file order: the same cut for the same `(total, fraction, seed)`."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"dev fraction must be in [0, 1), got {fraction}")
-    order = np.random.default_rng(seed).permutation(len(examples))
-    cut = int(round(len(examples) * fraction))
-    dev = [examples[i] for i in sorted(order[:cut])]
-    train = [examples[i] for i in sorted(order[cut:])]
-    return train, dev
+    order = np.random.default_rng(seed).permutation(total)
+    cut = int(round(total * fraction))
+    return np.sort(order[cut:]), np.sort(order[:cut])
 
 
-def read_tsv(path: str | os.PathLike[str], num_labels: int | None = None) -> list[Example]:
-    """Every line of a `label<TAB>text` file, tokenised (DataFormatError on a bad line)."""
-    from seqnlp.text import read_labeled
+def split_dev(examples: Sequence[Item], fraction: float, seed: int
+              ) -> tuple[list[Item], list[Item]]:
+    """Cut a random `fraction` of `examples` off as a dev set: `(train, dev)`, in file order
+    (see `dev_cut`; raw lines and tokenised examples are cut alike)."""
+    train, dev = dev_cut(len(examples), fraction, seed)
+    return [examples[i] for i in train], [examples[i] for i in dev]
 
-    return [Example(tokenize(r.text), r.label) for r in read_labeled(path, num_labels=num_labels)]
+
+def read_tsv(path: str | os.PathLike[str], num_labels: int | None = None,
+             track: Track = untracked) -> list[Example]:
+    """Every line of a `label<TAB>text` file with class-index labels, tokenised
+    (DataFormatError on a bad line)."""
+    from seqnlp.text.corpus import read_labeled
+
+    records = list(read_labeled(path, num_labels=num_labels))
+    return _tokenized([r.text for r in records], [r.label for r in records], track,
+                      f"reading {Path(path).name}")
+
+
+def _tokenized(texts: Sequence[str], labels: Sequence[int], track: Track,
+               desc: str) -> list[Example]:
+    """`Example`s of raw texts (the slow part of reading IMDB: tokenising), tracked."""
+    rows = track(zip(texts, labels), desc, len(texts), "text")
+    return [Example(tokenize(text), label) for text, label in rows]
 
 
 def read_sst(path: str | os.PathLike[str], binary: bool, phrases: bool = False) -> list[Example]:
@@ -115,73 +137,147 @@ def _sst_example(tree: Any, binary: bool) -> Example | None:
 
 
 def load_classification_data(
-    data: str, dev_fraction: float = 0.1, seed: int = 0, phrases: bool = False
+    data: str, dev_fraction: float = 0.1, seed: int = 0, phrases: bool = False,
+    dev_file: str | os.PathLike[str] | None = None, track: Track = untracked,
 ) -> ClassificationData:
     """Load "imdb", "sst2", "sst5" from the data home, or a `label<TAB>text` file.
 
-    A user's file has labels 0..C-1 (C >= 2), each on at least one line, and no test
-    split; its dev split, like IMDB's, is `dev_fraction` of the lines, drawn with `seed`
-    (0: no dev split, so no model selection or early stopping). `phrases` adds SST's
-    labelled phrases to its training split (dev and test stay sentence level).
+    A user's file labels its lines with class indices 0..C-1 (C >= 2, each used) or with
+    names (pos, neg, sports, ...; numbered in sorted order), and has no test split. Its dev
+    split, like IMDB's, is `dev_fraction` of the lines, drawn with `seed` (0: no dev split,
+    so no model selection or early stopping), unless `dev_file` gives one: then every
+    training line trains, and the dev lines' labels must be the training data's classes.
+    `phrases` adds SST's labelled phrases to its training split (dev and test stay sentence
+    level). `track` shows the tokenising of each split.
 
     Raises:
         DatasetError: an unknown name, a dataset not yet fetched (the message says how),
             labels that are not 0..C-1 with C >= 2, or a dev cut that leaves the training
             or the dev split empty (the message gives the counts).
-        DataFormatError: a malformed line in a TSV file.
+        DataFormatError: a malformed line in a TSV file, labels of both forms in one
+            file, or a dev file label the training data has no class for.
     """
     from seqnlp.datasets import split_files
 
-    if data == "imdb":
-        files = split_files("imdb")
-        examples = read_tsv(files["train"], 2)
-        train, dev = split_dev(examples, dev_fraction, seed)
-        _check_cut(str(files["train"]), len(examples), len(train), len(dev), dev_fraction)
-        loaded = ClassificationData("imdb", train, dev, read_tsv(files["test"], 2), BINARY)
-        check_training_data(loaded)
-        return loaded
     if data in ("sst2", "sst5"):
         files = split_files("sst")
         binary = data == "sst2"
-        parts = {split: read_sst(files[split], binary, phrases and split == "train")
-                 for split in SPLITS}
         names = BINARY if binary else SST_FINE
-        loaded = ClassificationData(data, parts["train"], parts["dev"], parts["test"], names)
-        check_training_data(loaded)
-        return loaded
-    path = _user_file(data)
-    examples, first_lines = _read_user_tsv(path)
-    num_classes = check_class_labels(path, examples, first_lines)
-    train, dev = split_dev(examples, dev_fraction, seed)
-    _check_cut(str(path), len(examples), len(train), len(dev), dev_fraction)
-    loaded = ClassificationData(path.name, train, dev, [], label_names(num_classes))
+        parts = {split: read_sst(files[split], binary, phrases and split == "train")
+                 for split in SPLITS if split != "dev" or dev_file is None}
+        dev = parts.get("dev") or read_labeled_file(dev_file, names, "the training data's",
+                                                    track)
+        loaded = ClassificationData(data, parts["train"], dev, parts["test"], names)
+    elif data == "imdb":
+        files = split_files("imdb")
+        train, dev = _train_and_dev(files["train"], BINARY, dev_fraction, seed, dev_file,
+                                    track, "imdb")
+        test = read_tsv(files["test"], 2, track)
+        loaded = ClassificationData("imdb", train, dev, test, BINARY)
+    else:
+        path = _user_file(data)
+        names = training_label_names(path, read_label_lines(path))
+        train, dev = _train_and_dev(path, names, dev_fraction, seed, dev_file, track,
+                                    path.name)
+        loaded = ClassificationData(path.name, train, dev, [], names)
     check_training_data(loaded)
     return loaded
 
 
-def _read_user_tsv(path: Path) -> tuple[list[Example], dict[int, int]]:
-    """Every line of a user's TSV file, and the first line number of each label."""
-    from seqnlp.text import read_labeled
+def _train_and_dev(path: Path, names: tuple[str, ...], fraction: float, seed: int,
+                   dev_file: Any, track: Track, name: str) -> tuple[list, list]:
+    """The training lines of `path` and the dev split: `dev_file`, or a cut of `path`."""
+    lines = read_label_lines(path)
+    if dev_file is not None:
+        train_lines, dev = lines, read_labeled_file(dev_file, names, "the training data's",
+                                                    track)
+    else:
+        train_lines, dev_lines = split_dev(lines, fraction, seed)
+        _check_cut(str(path), len(lines), len(train_lines), len(dev_lines), fraction)
+        dev = _examples(path, dev_lines, names, "", track, f"reading {name} dev")
+    return _examples(path, train_lines, names, "", track, f"reading {name} train"), dev
 
-    examples, first_lines = [], {}
-    for record in read_labeled(path):
-        examples.append(Example(tokenize(record.text), record.label))
-        first_lines.setdefault(record.label, record.line)
-    return examples, first_lines
+
+def read_labeled_file(path: str | os.PathLike[str], names: Sequence[str], whose: str,
+                      track: Track = untracked) -> list[Example]:
+    """Every line of a `label<TAB>text` file as an example of the classes `names` (a
+    model's, or the training data's): a label is a class index below len(names), or one of
+    the names.
+
+    Raises:
+        DataFormatError: a malformed line, labels of both forms, or a label outside the
+            classes (naming the file, the first such line and the labels outside).
+    """
+    path = _user_file(str(path))
+    return _examples(path, read_label_lines(path), tuple(names), whose, track,
+                     f"reading {path.name}")
 
 
-def check_class_labels(path: str | os.PathLike[str], examples: list[Example],
+def _examples(path: Path, lines: Sequence[LabeledLine], names: tuple[str, ...], whose: str,
+              track: Track, desc: str) -> list[Example]:
+    """The lines as examples of the classes `names`; see `read_labeled_file`."""
+    if not lines:
+        return []
+    if is_index_label(lines[0].label):
+        ids = [int(line.label) for line in lines]
+        outside = [line for line, i in zip(lines, ids) if i >= len(names)]
+        if outside:
+            labels = sorted({int(line.label) for line in outside})
+            raise DataFormatError(
+                path, outside[0].line,
+                f"label {outside[0].label} is outside {whose or 'the'} {len(names)} classes "
+                f"0..{len(names) - 1} (labels outside: {_some(labels)}); give a file of "
+                "these classes")
+    else:
+        index = {name: i for i, name in enumerate(names)}
+        unknown = [line for line in lines if line.label not in index]
+        if unknown:
+            raise DataFormatError(
+                path, unknown[0].line,
+                f"label {unknown[0].label!r} is not one of {whose or 'the'} labels "
+                f"({_some(list(names))}); give a file of these classes")
+        ids = [index[line.label] for line in lines]
+    return _tokenized([line.text for line in lines], ids, track, desc)
+
+
+def training_label_names(path: Path, lines: Sequence[LabeledLine]) -> tuple[str, ...]:
+    """The class names of a training file: "0".."C-1" for class indices (0..C-1, each
+    used), or its distinct names in sorted order (so "neg" is class 0 and "pos" class 1).
+
+    Raises:
+        DatasetError: fewer than two classes, or class indices that are not 0..C-1.
+    """
+    if lines and is_index_label(lines[0].label):
+        first: dict[int, int] = {}
+        for line in lines:
+            first.setdefault(int(line.label), line.line)
+        return label_names(check_class_labels(path, [int(line.label) for line in lines],
+                                              first))
+    counts = Counter(line.label for line in lines)
+    if len(counts) < 2:
+        label, count = next(iter(counts.items()))
+        raise DatasetError(
+            f"{path}: every line is labelled {label!r} ({count:,} lines); a classifier needs "
+            "at least two classes")
+    return tuple(sorted(counts))
+
+
+def check_class_labels(path: str | os.PathLike[str], labels: Sequence[int],
                        first_lines: dict[int, int] | None = None) -> int:
     """The number of classes C of a user's file, whose labels must be 0..C-1, each used.
 
     The classes are counted from the labels present, never from the largest one (a lone
     line labelled 999999999999 must not ask for a trillion output units).
 
+    Args:
+        labels: the label of each line.
+        first_lines: the first line of each label, for the message.
+
     Raises:
         DatasetError: fewer than two distinct labels, or labels that are not 0..C-1
             (naming the first offending line and the labels missing), with the counts.
     """
-    counts = Counter(e.label for e in examples)
+    counts = Counter(labels)
     lines = first_lines or {}
     if len(counts) < 2:
         label, count = next(iter(counts.items()))
@@ -250,22 +346,66 @@ def check_training_data(data: ClassificationData) -> None:
         )
 
 
-def _some(values: list[int], shown: int = 6) -> str:
+def _some(values: Sequence[Any], shown: int = 6) -> str:
     """`values` for a message, the first few only: "1, 2, 3, ... (997 in all)"."""
     if len(values) <= shown:
         return ", ".join(map(str, values))
     return f"{', '.join(map(str, values[:shown]))}, ... ({len(values):,} in all)"
 
 
-def load_examples(data: str, split: str = "test") -> tuple[list[Example], str]:
-    """The examples to evaluate on: a split of a named dataset, or every line of a TSV file.
+def load_examples(data: str, split: str | None, names: Sequence[str],
+                  dev_fraction: float = 0.1, seed: int = 0, track: Track = untracked,
+                  ) -> tuple[list[Example], str]:
+    """The examples to evaluate on, reading and tokenising only those.
+
+    A named dataset's `split` (None: test): SST reads that split's file; IMDB's test reads
+    the test file, its dev and train the lines of the train file and cut them as training
+    did (`dev_fraction`, `seed`; see `dev_cut`) before tokenising the part asked for. A
+    file is scored whole (`split` None), or as the train or dev part of that same cut.
+
+    Args:
+        names: the model's class names; a file's label is a class index below
+            len(names), or one of the names.
 
     Returns:
         `(examples, description)`, e.g. `(..., "sst5 test")`.
+
+    Raises:
+        DatasetError: an unknown name, a dataset not fetched, or "test" for a file.
+        DataFormatError: a malformed line, or a label the model has no class for.
     """
-    if data in DATA_NAMES:
-        return load_classification_data(data).split(split), f"{data} {split}"
-    return read_tsv(_user_file(data)), str(data)
+    from seqnlp.datasets import split_files
+
+    if data in ("sst2", "sst5"):
+        split = split or "test"
+        path = split_files("sst")[split]
+        return _model_labels(read_sst(path, data == "sst2"), names), f"{data} {split}"
+    if data == "imdb" and (split or "test") == "test":
+        return _model_labels(read_tsv(split_files("imdb")["test"], 2, track), names), "imdb test"
+    path = split_files("imdb")["train"] if data == "imdb" else _user_file(data)
+    shown = "imdb" if data == "imdb" else str(data)
+    if split is None:
+        return read_labeled_file(path, names, "the model's", track), shown
+    if split == "test":
+        raise DatasetError(f"{data}: a label<TAB>text file has no test split: leave --split "
+                           "out to score the whole file, or give train or dev for the part "
+                           "of the dev cut that training made")
+    lines = read_label_lines(path)
+    part = split_dev(lines, dev_fraction, seed)[0 if split == "train" else 1]
+    where = f"{shown} {split} ({split} part of a {dev_fraction:g} dev cut, seed {seed})"
+    return _examples(Path(path), part, tuple(names), "the model's", track,
+                     f"reading {shown} {split}"), where
+
+
+def _model_labels(examples: list[Example], names: Sequence[str]) -> list[Example]:
+    """A named dataset's examples, refused when the model has fewer classes."""
+    outside = sorted({e.label for e in examples if e.label >= len(names)})
+    if outside:
+        raise DatasetError(
+            f"the data has labels outside the model's {len(names)} classes "
+            f"0..{len(names) - 1}: {_some(outside)}; score it with a model trained on "
+            "these labels")
+    return examples
 
 
 def label_names(num_classes: int) -> tuple[str, ...]:

@@ -77,7 +77,7 @@ def read_word_stream(path: PathLike, chunk_words: int = 10_000) -> Iterator[list
 
 
 class LabeledText(NamedTuple):
-    """One labelled text of a `label<TAB>text` file.
+    """One labelled text of a `label<TAB>text` file whose labels are class indices.
 
     Attributes:
         label: the class index (IMDB: 1 positive, 0 negative).
@@ -88,6 +88,36 @@ class LabeledText(NamedTuple):
     label: int
     text: str
     line: int
+
+
+class LabeledLine(NamedTuple):
+    """One line of a `label<TAB>text` file, its label as written ("pos", "sports", "1").
+
+    Attributes:
+        label: the text before the first TAB, unchanged.
+        text: everything after the first TAB, unchanged.
+        line: the 1-based line of the file it came from.
+    """
+
+    label: str
+    text: str
+    line: int
+
+
+def _split_lines(path: PathLike) -> Iterator[LabeledLine]:
+    """Every line split on its first TAB (DataFormatError on a line without one)."""
+    for lineno, line in iter_lines(path):
+        label, tab, text = line.partition("\t")
+        if not tab:
+            if not line.strip():
+                raise DataFormatError(path, lineno, "blank line (each line is label<TAB>text)")
+            raise DataFormatError(path, lineno, "missing TAB between label and text")
+        yield LabeledLine(label, text, lineno)
+
+
+def is_index_label(label: str) -> bool:
+    """Whether a label is written as a class index: ASCII digits only ("0", "12")."""
+    return label.isascii() and label.isdigit()
 
 
 def read_labeled(path: PathLike, num_labels: int | None = None) -> Iterator[LabeledText]:
@@ -109,13 +139,8 @@ def read_labeled(path: PathLike, num_labels: int | None = None) -> Iterator[Labe
     """
     if num_labels is not None and num_labels <= 0:
         raise ValueError(f"num_labels must be positive, got {num_labels}")
-    for lineno, line in iter_lines(path):
-        label, tab, text = line.partition("\t")
-        if not tab:
-            if not line.strip():
-                raise DataFormatError(path, lineno, "blank line (each line is label<TAB>text)")
-            raise DataFormatError(path, lineno, "missing TAB between label and text")
-        if not (label.isascii() and label.isdigit()):
+    for label, text, lineno in _split_lines(path):
+        if not is_index_label(label):
             raise DataFormatError(
                 path, lineno, f"label {label!r} is not a non-negative integer"
             )
@@ -125,3 +150,46 @@ def read_labeled(path: PathLike, num_labels: int | None = None) -> Iterator[Labe
                 path, lineno, f"label {value} is outside [0, {num_labels})"
             )
         yield LabeledText(value, text, lineno)
+
+
+def read_label_lines(path: PathLike) -> list[LabeledLine]:
+    """Every line of a `label<TAB>text` file whose labels are all class indices (0, 1, ...)
+    or all names (pos, neg, sports, ...), never a mixture.
+
+    The first line decides the form. A name is any label that is not ASCII digits alone;
+    it must not be empty or have spaces around it (`"pos "` and `"pos"` would be two
+    classes).
+
+    Args:
+        path: the TSV file, optionally `.xz` or `.gz`.
+
+    Returns:
+        The lines, labels as written; `is_index_label(lines[0].label)` tells the form.
+
+    Raises:
+        DataFormatError: on a line without a TAB, an empty label, one with spaces around
+            it, a label of the other form than the first line's (naming both lines), an
+            empty file or invalid UTF-8.
+    """
+    lines: list[LabeledLine] = []
+    for record in _split_lines(path):
+        label = record.label
+        if not label:
+            raise DataFormatError(path, record.line, "empty label before the TAB")
+        if label != label.strip():
+            raise DataFormatError(path, record.line, f"label {label!r} has spaces around it")
+        if lines and is_index_label(label) != is_index_label(lines[0].label):
+            raise DataFormatError(path, record.line, _mixed_forms(label, lines[0]))
+        lines.append(record)
+    return lines
+
+
+def _mixed_forms(label: str, first: LabeledLine) -> str:
+    if is_index_label(first.label):
+        said = (f"label {label!r} is not a non-negative integer, but line {first.line}'s "
+                f"label {first.label} is")
+    else:
+        said = (f"label {label!r} is a class index, but line {first.line}'s label "
+                f"{first.label!r} is a name")
+    return (f"{said}; the labels of a file are either all class indices 0..C-1 or all "
+            "names (pos, neg, ...)")
