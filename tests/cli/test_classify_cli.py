@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from seqnlp.cli import classify as classify_cli
 from seqnlp.datasets import fetch
 from seqnlp.models.classifier import load_classifier
 from tests.cli.conftest import run_cli as run
@@ -217,3 +218,91 @@ def test_dev_seed_fixes_the_dev_cut_while_seed_changes_the_model(capsys, tmp_pat
         weights.append(load_classifier(path).model.embedding.weight)
     assert cut_seeds == [0, 0, 3]
     assert not torch.equal(weights[0], weights[1])  # --seed still seeds the model
+
+
+# ---------------------------------------------------------------- labels as users write them
+
+def named_tsv(path: Path, count: int, seed: int) -> Path:
+    """`count` lines labelled pos or neg; the label is given away by "great" or "awful"."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(count):
+        label = rng.choice(["pos", "neg"])
+        words = [rng.choice("the a film plot was".split()) for _ in range(rng.randint(2, 6))]
+        words.insert(rng.randint(0, len(words)), "great" if label == "pos" else "awful")
+        lines.append(f"{label}\t{' '.join(words)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_string_labels_train_on_a_dev_file_and_evaluate_and_predict_by_name(capsys, tmp_path,
+                                                                           monkeypatch):
+    train = named_tsv(tmp_path / "train.tsv", 200, 0)
+    dev = named_tsv(tmp_path / "dev.tsv", 40, 1)
+    model = tmp_path / "named.pt"
+    code, out, err = run(capsys, "classify", "train", "--data", str(train), "--dev", str(dev),
+                         "-o", str(model), *TINY)
+    assert code == 0, err
+    assert f"200 train, 40 dev (from {dev}), 0 test, 2 classes (neg, pos)" in out
+    assert out.index("vocabulary:") < out.index("epoch 1: train loss")
+    assert load_classifier(model).label_names == ("neg", "pos")
+
+    code, out, err = run(capsys, "classify", "eval", str(model), "--data", str(dev),
+                         "--threads", "1")
+    assert code == 0, err
+    assert "dev.tsv: 40 examples" in out and float(out.split("accuracy ")[1].split()[0]) >= 0.9
+    assert [line.split()[0] for line in out.splitlines()[-2:]] == ["neg", "pos"]
+    # stderr is no terminal here: a line as each phase starts and ends; reading 40 texts is
+    # too short to show, unless the threshold is lowered
+    assert "scoring named.pt (1 batch) ..." in err and "scoring named.pt: done in" in err
+    assert "reading" not in err
+    monkeypatch.setattr(classify_cli, "LONG_READ", 10)
+    code, _, err = run(capsys, "classify", "eval", str(model), "--data", str(dev))
+    assert code == 0 and "reading dev.tsv (40 texts) ..." in err
+
+    code, out, _ = run(capsys, "classify", "predict", str(model), "a great film", "awful plot")
+    assert code == 0 and [line.split("\t")[0] for line in out.splitlines()] == ["pos", "neg"]
+
+    code, _, err = run(capsys, "classify", "eval", str(model), "--data", str(train),
+                       "--split", "dev")
+    assert code == 1 and f"selected on its own dev file, {dev} (--dev)" in err
+
+
+def test_eval_split_dev_scores_the_cut_that_training_selected_on(capsys, tmp_path, tiny_tsv):
+    model = tmp_path / "m.pt"
+    code, out, err = run(capsys, "classify", "train", "--data", str(tiny_tsv), "-o", str(model),
+                         "--dev-fraction", "0.2", "--seed", "4", "--dev-seed", "9", *TINY)
+    assert code == 0, err
+    kept = load_classifier(model).extra["dev_accuracy"]
+    code, out, err = run(capsys, "classify", "eval", str(model), "--data", str(tiny_tsv),
+                         "--split", "dev")
+    assert code == 0, err
+    assert "dev (dev part of a 0.2 dev cut, seed 9): 60 examples" in out
+    assert float(out.split("accuracy ")[1].split()[0]) == pytest.approx(kept, abs=1e-4)
+    code, out, err = run(capsys, "classify", "eval", str(model), "--data", str(tiny_tsv),
+                         "--split", "train")
+    assert code == 0 and ": 240 examples" in out
+
+
+def test_eval_of_a_file_label_the_model_does_not_know_names_file_and_line(capsys, tmp_path,
+                                                                         tiny_tsv):
+    model = tmp_path / "m.pt"
+    code, _, err = run(capsys, "classify", "train", "--data", str(tiny_tsv), "-o", str(model),
+                       *TINY, "--epochs", "1")
+    assert code == 0, err
+    other = tmp_path / "other.tsv"
+    other.write_text("0\tgood\nsports\tmatch\n", encoding="utf-8")
+    code, _, err = run(capsys, "classify", "eval", str(model), "--data", str(other))
+    assert code == 1 and err.count("\n") == 1
+    assert f"{other}, line 2: label 'sports' is not a non-negative integer" in err
+
+
+def test_kims_widths_train_from_the_command_line(capsys, tmp_path, tiny_tsv):
+    model = tmp_path / "kim.pt"
+    code, out, err = run(capsys, "classify", "train", "--data", str(tiny_tsv), "-o", str(model),
+                         "--encoder", "tdnn", "--widths", "2,3", "--pooling", "max", *TINY)
+    assert code == 0, err
+    config = load_classifier(model).model.config
+    assert (config.encoder, config.widths, config.pooling) == ("tdnn", (2, 3), "max")
+    code, out, _ = run(capsys, "classify", "config", str(model))
+    assert 'widths = "2,3"' in out

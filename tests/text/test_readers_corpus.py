@@ -10,7 +10,15 @@ import pytest
 
 from seqnlp.errors import DataFormatError
 from seqnlp import fileio
-from seqnlp.text.corpus import LabeledText, read_labeled, read_lm_lines, read_word_stream
+from seqnlp.text.corpus import (
+    LabeledLine,
+    LabeledText,
+    is_index_label,
+    read_label_lines,
+    read_labeled,
+    read_lm_lines,
+    read_word_stream,
+)
 from tests.conftest import shared_file
 
 
@@ -225,3 +233,53 @@ def test_labeled_rejects_bad_lines_naming_file_and_line(
     with pytest.raises(DataFormatError, match=message) as info:
         list(read_labeled(path, num_labels=num_labels))
     assert_names(info.value, path, 3)
+
+
+# ---------------------------------------------------------------- labels as users write them
+
+def test_label_lines_keep_names_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "names.tsv"
+    path.write_text("pos\ta fine film\nneg\ta dull\tmess\nvery-pos\t\n", encoding="utf-8")
+    assert read_label_lines(path) == [
+        LabeledLine("pos", "a fine film", 1),
+        LabeledLine("neg", "a dull\tmess", 2),
+        LabeledLine("very-pos", "", 3),
+    ]
+
+
+def test_label_lines_read_class_indices_too(tmp_path: Path) -> None:
+    path = tmp_path / "ids.tsv"
+    path.write_text("0\ta\n12\tb\n", encoding="utf-8")
+    lines = read_label_lines(path)
+    assert [line.label for line in lines] == ["0", "12"]
+    assert all(is_index_label(line.label) for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        ("0\ta\npos\tb\n", 2, r"label 'pos' is not a non-negative integer, but line 1's label 0 is;"
+                              r" .*all class indices 0..C-1 or all names"),
+        ("pos\ta\nneg\tb\n1\tc\n", 3, r"label '1' is a class index, but line 1's label 'pos' is a"
+                                      r" name"),
+        ("0\ta\n-1\tb\n", 2, r"label '-1' is not a non-negative integer"),
+        ("pos\ta\n\tb\n", 2, "empty label before the TAB"),
+        ("pos\ta\npos \tb\n", 2, r"label 'pos ' has spaces around it"),
+        ("pos\ta\nno tab\n", 2, "missing TAB"),
+        ("pos\ta\n\n", 2, "blank line"),
+    ],
+)
+def test_label_lines_refuse_mixed_forms_and_bad_labels_naming_the_line(
+    tmp_path: Path, content: str, line: int, message: str
+) -> None:
+    path = tmp_path / "bad.tsv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataFormatError, match=message) as info:
+        read_label_lines(path)
+    assert_names(info.value, path, line)
+
+
+@pytest.mark.parametrize(("label", "index"), [("0", True), ("17", True), ("pos", False),
+                                             ("1.5", False), ("\u0661", False), ("", False)])
+def test_only_ascii_digits_are_class_indices(label: str, index: bool) -> None:
+    assert is_index_label(label) is index

@@ -134,7 +134,6 @@ def train(run: Resolved) -> None:
     max_vocab = _max_vocab(run["max_vocab"])
     _check_model_options(model_options, run["max_vocab"])
 
-    from seqnlp.cli import progress
     from seqnlp.tasks.classification import load_classification_data, train_classifier
     from seqnlp.tasks.classification_data import DATA_NAMES
     from seqnlp.tasks.pipeline import save_trained
@@ -148,7 +147,7 @@ def train(run: Resolved) -> None:
     dev_seed = run["seed"] if run["dev_seed"] is None else run["dev_seed"]
     dataset = load_classification_data(run["data"], run["dev_fraction"], dev_seed,
                                        run["phrases"], dev_file=run["dev"],
-                                       track=progress.track)
+                                       track=_reading_progress)
     dataset = _limit(dataset, run["train_limit"], run["seed"])
     dev = f" (from {printable(str(run['dev']))})" if run["dev"] else ""
     echo(f"data: {printable(dataset.name)}: {len(dataset.train):,} train, {len(dataset.dev):,} "
@@ -173,6 +172,20 @@ def train(run: Resolved) -> None:
 
         save_trained(run["output"], ClassificationTask(dataset), result, extra)
     echo(f"trained in {result.seconds:.1f} s; model saved to {run['output']}")
+
+
+LONG_READ = 5_000  # texts: tokenising fewer takes well under a second
+
+
+def _reading_progress(items: Any, desc: str, total: int | None = None,
+                      unit: str = "text") -> Any:
+    """`progress.track` for reading and tokenising a split, shown from `LONG_READ` texts up
+    (a small file is read at once, and an error in it stays the only line on stderr)."""
+    from seqnlp.cli import progress
+
+    if total is not None and total < LONG_READ:
+        return items
+    return progress.track(items, desc, total, unit)
 
 
 def _check_dev_file(dev: Path | None, output: Path) -> None:
@@ -293,7 +306,7 @@ def evaluate(
     members, label_names, stored = _load_members(paths, torch_device)
     fraction, seed = _dev_cut(model, stored, data, split)
     examples, description = load_examples(data, split, label_names, fraction, seed,
-                                          progress.track)
+                                          _reading_progress)
     if not examples:
         raise SeqnlpError(f"{description} has no examples")
     probs = ensemble_probabilities(members, examples, batch_size, str(torch_device),

@@ -186,16 +186,22 @@ def load_classification_data(
 
 def _train_and_dev(path: Path, names: tuple[str, ...], fraction: float, seed: int,
                    dev_file: Any, track: Track, name: str) -> tuple[list, list]:
-    """The training lines of `path` and the dev split: `dev_file`, or a cut of `path`."""
+    """The training lines of `path` and the dev split: `dev_file`, or a cut of `path`.
+
+    Every label is checked before any text is tokenised (the slow part)."""
     lines = read_label_lines(path)
-    if dev_file is not None:
-        train_lines, dev = lines, read_labeled_file(dev_file, names, "the training data's",
-                                                    track)
-    else:
+    if dev_file is None:
         train_lines, dev_lines = split_dev(lines, fraction, seed)
         _check_cut(str(path), len(lines), len(train_lines), len(dev_lines), fraction)
-        dev = _examples(path, dev_lines, names, "", track, f"reading {name} dev")
-    return _examples(path, train_lines, names, "", track, f"reading {name} train"), dev
+        dev_path, dev_desc = path, f"reading {name} dev"
+    else:
+        train_lines, dev_path = lines, _user_file(str(dev_file))
+        dev_lines, dev_desc = read_label_lines(dev_path), f"reading {dev_path.name}"
+    train_ids = _label_ids(path, train_lines, names, "")
+    dev_ids = _label_ids(dev_path, dev_lines, names, "the training data's")
+    return (_tokenized([line.text for line in train_lines], train_ids, track,
+                       f"reading {name} train"),
+            _tokenized([line.text for line in dev_lines], dev_ids, track, dev_desc))
 
 
 def read_labeled_file(path: str | os.PathLike[str], names: Sequence[str], whose: str,
@@ -209,13 +215,14 @@ def read_labeled_file(path: str | os.PathLike[str], names: Sequence[str], whose:
             classes (naming the file, the first such line and the labels outside).
     """
     path = _user_file(str(path))
-    return _examples(path, read_label_lines(path), tuple(names), whose, track,
-                     f"reading {path.name}")
+    lines = read_label_lines(path)
+    ids = _label_ids(path, lines, tuple(names), whose)
+    return _tokenized([line.text for line in lines], ids, track, f"reading {path.name}")
 
 
-def _examples(path: Path, lines: Sequence[LabeledLine], names: tuple[str, ...], whose: str,
-              track: Track, desc: str) -> list[Example]:
-    """The lines as examples of the classes `names`; see `read_labeled_file`."""
+def _label_ids(path: Path, lines: Sequence[LabeledLine], names: tuple[str, ...],
+               whose: str) -> list[int]:
+    """The class of each line among `names`; see `read_labeled_file`."""
     if not lines:
         return []
     if is_index_label(lines[0].label):
@@ -228,16 +235,15 @@ def _examples(path: Path, lines: Sequence[LabeledLine], names: tuple[str, ...], 
                 f"label {outside[0].label} is outside {whose or 'the'} {len(names)} classes "
                 f"0..{len(names) - 1} (labels outside: {_some(labels)}); give a file of "
                 "these classes")
-    else:
-        index = {name: i for i, name in enumerate(names)}
-        unknown = [line for line in lines if line.label not in index]
-        if unknown:
-            raise DataFormatError(
-                path, unknown[0].line,
-                f"label {unknown[0].label!r} is not one of {whose or 'the'} labels "
-                f"({_some(list(names))}); give a file of these classes")
-        ids = [index[line.label] for line in lines]
-    return _tokenized([line.text for line in lines], ids, track, desc)
+        return ids
+    index = {name: i for i, name in enumerate(names)}
+    unknown = [line for line in lines if line.label not in index]
+    if unknown:
+        raise DataFormatError(
+            path, unknown[0].line,
+            f"label {unknown[0].label!r} is not one of {whose or 'the'} labels "
+            f"({_some(list(names))}); give a file of these classes")
+    return [index[line.label] for line in lines]
 
 
 def training_label_names(path: Path, lines: Sequence[LabeledLine]) -> tuple[str, ...]:
@@ -393,8 +399,9 @@ def load_examples(data: str, split: str | None, names: Sequence[str],
     lines = read_label_lines(path)
     part = split_dev(lines, dev_fraction, seed)[0 if split == "train" else 1]
     where = f"{shown} {split} ({split} part of a {dev_fraction:g} dev cut, seed {seed})"
-    return _examples(Path(path), part, tuple(names), "the model's", track,
-                     f"reading {shown} {split}"), where
+    short = "imdb" if data == "imdb" else Path(data).name
+    ids = _label_ids(Path(path), part, tuple(names), "the model's")
+    return _tokenized([line.text for line in part], ids, track, f"reading {short} {split}"), where
 
 
 def _model_labels(examples: list[Example], names: Sequence[str]) -> list[Example]:

@@ -221,7 +221,7 @@ class Trainer(TrainerState):
         self._reset_counters()
         if resume and last is not None and last.is_file():
             self._restore(load_checkpoint(last, map_location=self.device))
-            logger.info("resuming from %s at epoch %d, step %d", last, self.epoch, self.step)
+            logger.info("resuming from %s at epoch %d, step %d", last, self.epoch + 1, self.step)
             event = "resume"
         else:
             seed_everything(self.config.seed + self.dist.rank)
@@ -246,7 +246,7 @@ class Trainer(TrainerState):
         bar = ProgressBar(
             self.config.progress and self.dist.is_main,
             self._updates_in(batches),
-            f"epoch {self.epoch}",
+            f"epoch {self.epoch + 1}",  # counted from 1, as every printed epoch line is
         )
         self._bar = bar
         if self._presharded:  # batches_done counts every rank's batches
@@ -373,7 +373,7 @@ class Trainer(TrainerState):
             self._keep_best(metrics)
         self.schedule.observe(score)
         if self.stopping.stopped:
-            logger.info("early stop at epoch %d, step %d", self.epoch, self.step)
+            logger.info("early stop at epoch %d, step %d", self.epoch + 1, self.step)
         record = {"epoch": self.epoch, "step": self.step, "metrics": metrics, "best": improved}
         self.evaluations.append(record)
         self._log("eval", metrics=metrics, best=improved)
