@@ -49,8 +49,12 @@ def caption_images(model: Any, vocab: Vocab, images: Sequence[np.ndarray], beam:
     for start in range(0, len(images), batch_size):
         chunk = list(images[start:start + batch_size])
         pixels, widths = image_tensor(chunk, device)
-        max_len = int(widths.max()) // 8 * 2 + 4
-        found = decode_ids(model.step, model.start(pixels, widths), len(chunk), beam, max_len)
+        # at most twice the digits an image could hold, plus 4: a caption that never ends is
+        # cut at its own image's limit, so the batch it was decoded in does not matter
+        limits = [image.shape[1] // 8 * 2 + 4 for image in chunk]
+        found = decode_ids(model.step, model.start(pixels, widths), len(chunk), beam,
+                           max(limits))
+        found = [[(ids[:limit], lp) for ids, lp in row] for row, limit in zip(found, limits)]
         best = [row[0][0] for row in found]
         weights = None
         if attention and model.config.attention != "none":
