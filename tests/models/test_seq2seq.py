@@ -25,6 +25,7 @@ VARIANTS = [
     {"attention": "luong", "cell": "gru"},
     {"attention": "luong", "cell": "lstm", "input_feeding": False, "score": "dot"},
     {"attention": "luong", "cell": "gru", "score": "concat", "bidirectional": False},
+    {"attention": "luong", "cell": "gru", "input_feeding": False, "score": "additive"},
     {"attention": "bahdanau", "cell": "gru"},
     {"attention": "bahdanau", "cell": "lstm", "score": "scaled_dot"},
     {"attention": "none", "cell": "gru"},

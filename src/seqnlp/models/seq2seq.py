@@ -150,6 +150,9 @@ class AttentionDecoder(nn.Module):
         """Run over target inputs (B, T) (BOS first); with `teacher_forcing` < 1 in training,
         each row's next input is the model's own argmax with probability 1 - ratio."""
         embedded = self.embedding(inputs)  # (B, T, E)
+        if self.style == "luong" and not self.input_feeding and \
+                (teacher_forcing >= 1.0 or not self.training):
+            return self._parallel(state, self.dropout(embedded))
         outputs, weights = [], []
         tokens = inputs[:, 0]
         for t in range(inputs.size(1)):
@@ -166,6 +169,25 @@ class AttentionDecoder(nn.Module):
                 weights.append(weight)
         stacked = torch.stack(weights, dim=1) if weights else None  # (B, T, S)
         return torch.stack(outputs, dim=1), stacked  # (B, T, Hd)
+
+    def _parallel(self, state: dict[str, Tensor], embedded: Tensor) -> tuple[Tensor, Tensor]:
+        """Luong attention without input feeding, all steps at once: the decoder's states do
+        not depend on the attention, so the cell runs as one fused recurrent kernel over
+        the whole target (the cell's weights in torch's layout) and the attention is one
+        batched product; the same numbers as `advance` step by step."""
+        cell = self.cell
+        weights = [cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh]
+        h0 = state["hidden"].unsqueeze(0)  # (1, B, Hd)
+        if self.cell_kind == "lstm":
+            hx = (h0, state["cell"].unsqueeze(0))
+            states = torch.lstm(embedded, hx, weights, True, 1, 0.0, False, False, True)[0]
+        else:
+            states = torch.gru(embedded, h0, weights, True, 1, 0.0, False, False, True)[0]
+        assert self.attention is not None
+        context, attention = self.attention(states, state["memory"], state["mask"],
+                                            state.get("prepared"))  # (B, T, K), (B, T, S)
+        combined = torch.tanh(self.combine(torch.cat([states, context], dim=2)))
+        return self.dropout(combined), attention  # (B, T, Hd)
 
     def step(self, state: dict[str, Tensor], tokens: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """The `seqnlp.decoding` step: log-probabilities of the next token (B, V)."""
