@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from seqnlp.errors import DataFormatError, DatasetError, SeqnlpError
+from seqnlp.errors import DatasetError, SeqnlpError
 from seqnlp.tasks.pipeline import Track, untracked
-from seqnlp.text.corpus import LabeledLine, is_index_label, read_label_lines
+from seqnlp.text.corpus import LabeledLine, is_index_label, label_ids, read_label_lines
 
 SST_FINE = ("very negative", "negative", "neutral", "positive", "very positive")
 BINARY = ("negative", "positive")
@@ -90,14 +90,14 @@ def split_dev(examples: Sequence[Item], fraction: float, seed: int
 
 
 def read_tsv(path: str | os.PathLike[str], num_labels: int | None = None,
-             track: Track = untracked) -> list[Example]:
+             track: Track = untracked, desc: str | None = None) -> list[Example]:
     """Every line of a `label<TAB>text` file with class-index labels, tokenised
-    (DataFormatError on a bad line)."""
+    (DataFormatError on a bad line); `track` shows the tokenising as `desc`."""
     from seqnlp.text.corpus import read_labeled
 
     records = list(read_labeled(path, num_labels=num_labels))
     return _tokenized([r.text for r in records], [r.label for r in records], track,
-                      f"reading {Path(path).name}")
+                      desc or f"reading {Path(path).name}")
 
 
 def _tokenized(texts: Sequence[str], labels: Sequence[int], track: Track,
@@ -172,7 +172,7 @@ def load_classification_data(
         files = split_files("imdb")
         train, dev = _train_and_dev(files["train"], BINARY, dev_fraction, seed, dev_file,
                                     track, "imdb")
-        test = read_tsv(files["test"], 2, track)
+        test = read_tsv(files["test"], 2, track, "reading imdb test")
         loaded = ClassificationData("imdb", train, dev, test, BINARY)
     else:
         path = _user_file(data)
@@ -197,8 +197,8 @@ def _train_and_dev(path: Path, names: tuple[str, ...], fraction: float, seed: in
     else:
         train_lines, dev_path = lines, _user_file(str(dev_file))
         dev_lines, dev_desc = read_label_lines(dev_path), f"reading {dev_path.name}"
-    train_ids = _label_ids(path, train_lines, names, "")
-    dev_ids = _label_ids(dev_path, dev_lines, names, "the training data's")
+    train_ids = label_ids(path, train_lines, names)
+    dev_ids = label_ids(dev_path, dev_lines, names, "the training data's")
     return (_tokenized([line.text for line in train_lines], train_ids, track,
                        f"reading {name} train"),
             _tokenized([line.text for line in dev_lines], dev_ids, track, dev_desc))
@@ -216,34 +216,8 @@ def read_labeled_file(path: str | os.PathLike[str], names: Sequence[str], whose:
     """
     path = _user_file(str(path))
     lines = read_label_lines(path)
-    ids = _label_ids(path, lines, tuple(names), whose)
+    ids = label_ids(path, lines, tuple(names), whose)
     return _tokenized([line.text for line in lines], ids, track, f"reading {path.name}")
-
-
-def _label_ids(path: Path, lines: Sequence[LabeledLine], names: tuple[str, ...],
-               whose: str) -> list[int]:
-    """The class of each line among `names`; see `read_labeled_file`."""
-    if not lines:
-        return []
-    if is_index_label(lines[0].label):
-        ids = [int(line.label) for line in lines]
-        outside = [line for line, i in zip(lines, ids) if i >= len(names)]
-        if outside:
-            labels = sorted({int(line.label) for line in outside})
-            raise DataFormatError(
-                path, outside[0].line,
-                f"label {outside[0].label} is outside {whose or 'the'} {len(names)} classes "
-                f"0..{len(names) - 1} (labels outside: {_some(labels)}); give a file of "
-                "these classes")
-        return ids
-    index = {name: i for i, name in enumerate(names)}
-    unknown = [line for line in lines if line.label not in index]
-    if unknown:
-        raise DataFormatError(
-            path, unknown[0].line,
-            f"label {unknown[0].label!r} is not one of {whose or 'the'} labels "
-            f"({_some(list(names))}); give a file of these classes")
-    return [index[line.label] for line in lines]
 
 
 def training_label_names(path: Path, lines: Sequence[LabeledLine]) -> tuple[str, ...]:
@@ -387,7 +361,8 @@ def load_examples(data: str, split: str | None, names: Sequence[str],
         path = split_files("sst")[split]
         return _model_labels(read_sst(path, data == "sst2"), names), f"{data} {split}"
     if data == "imdb" and (split or "test") == "test":
-        return _model_labels(read_tsv(split_files("imdb")["test"], 2, track), names), "imdb test"
+        test = read_tsv(split_files("imdb")["test"], 2, track, "reading imdb test")
+        return _model_labels(test, names), "imdb test"
     path = split_files("imdb")["train"] if data == "imdb" else _user_file(data)
     shown = "imdb" if data == "imdb" else str(data)
     if split is None:
@@ -400,7 +375,7 @@ def load_examples(data: str, split: str | None, names: Sequence[str],
     part = split_dev(lines, dev_fraction, seed)[0 if split == "train" else 1]
     where = f"{shown} {split} ({split} part of a {dev_fraction:g} dev cut, seed {seed})"
     short = "imdb" if data == "imdb" else Path(data).name
-    ids = _label_ids(Path(path), part, tuple(names), "the model's")
+    ids = label_ids(Path(path), part, tuple(names), "the model's")
     return _tokenized([line.text for line in part], ids, track, f"reading {short} {split}"), where
 
 

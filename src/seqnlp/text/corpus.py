@@ -8,7 +8,7 @@ input.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from seqnlp.errors import DataFormatError
@@ -193,3 +193,46 @@ def _mixed_forms(label: str, first: LabeledLine) -> str:
                 f"{first.label!r} is a name")
     return (f"{said}; the labels of a file are either all class indices 0..C-1 or all "
             "names (pos, neg, ...)")
+
+
+def label_ids(path: PathLike, lines: Sequence[LabeledLine], names: Sequence[str],
+              whose: str = "the") -> list[int]:
+    """The class of each line among the classes `names` (index = class): a class index
+    below len(names), or one of the names (the form of `lines[0]`, as `read_label_lines`
+    checked).
+
+    Args:
+        whose: who owns the classes, for the message ("the model's").
+
+    Raises:
+        DataFormatError: a label outside the classes, naming the first such line and the
+            labels outside.
+    """
+    if not lines:
+        return []
+    if is_index_label(lines[0].label):
+        ids = [int(line.label) for line in lines]
+        outside = [line for line, i in zip(lines, ids) if i >= len(names)]
+        if outside:
+            labels = sorted({int(line.label) for line in outside})
+            raise DataFormatError(
+                path, outside[0].line,
+                f"label {outside[0].label} is outside {whose} {len(names)} classes "
+                f"0..{len(names) - 1} (labels outside: {_some(labels)}); give a file of "
+                "these classes")
+        return ids
+    index = {name: i for i, name in enumerate(names)}
+    unknown = [line for line in lines if line.label not in index]
+    if unknown:
+        raise DataFormatError(
+            path, unknown[0].line,
+            f"label {unknown[0].label!r} is not one of {whose} labels ({_some(list(names))}); "
+            "give a file of these classes")
+    return [index[line.label] for line in lines]
+
+
+def _some(values: Sequence[object], shown: int = 6) -> str:
+    """`values` for a message, the first few only: "1, 2, 3, ... (997 in all)"."""
+    if len(values) <= shown:
+        return ", ".join(map(str, values))
+    return f"{', '.join(map(str, values[:shown]))}, ... ({len(values):,} in all)"
