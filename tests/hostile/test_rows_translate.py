@@ -1,4 +1,5 @@
-"""Hostile rows for `seqnlp translate` (see conftest.py for what every row must satisfy)."""
+"""Hostile rows for `seqnlp translate` and `seqnlp caption` (see conftest.py for what every
+row must satisfy)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,29 @@ def translate_command() -> None:
     from seqnlp.cli import main
     from seqnlp.cli.translate import app
 
-    if not any(group.name == "translate" for group in main.app.registered_groups):
+    from seqnlp.cli.caption import app as caption_app
+
+    names = {group.name for group in main.app.registered_groups}
+    if "translate" not in names:
         main.app.add_typer(app, name="translate")
+    if "caption" not in names:
+        main.app.add_typer(caption_app, name="caption")
+
+
+@functools.lru_cache(maxsize=2)
+def captioner_bytes(attention: str = "luong") -> bytes:
+    """An (untrained) captioner model file, as bytes."""
+    from seqnlp.models.captioner import Captioner, CaptionerConfig
+    from seqnlp.models.registry import save_model
+    from seqnlp.tasks.captioning import caption_vocab
+
+    model = Captioner(CaptionerConfig(vocab_size=14, channels=4, hidden_size=4,
+                                      attention=attention))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "c.pt"
+        save_model(path, "captioner", model, {"tokens": caption_vocab()},
+                   {"split_seed": 0, "max_digits": 4})
+        return path.read_bytes()
 
 
 @functools.lru_cache(maxsize=4)
@@ -110,6 +132,22 @@ def rows() -> list[Row]:
             words=("seqnlp lm",)),
         Row("run-beam-zero", ("translate", "run", "m.pt", "--beam", "0", "Ein Mann."),
             files={"m.pt": good}, words=("--beam",), code=2),
+        # caption
+        Row("caption-odd-channels", ("caption", "train", "--channels", "3", "-o", "c.pt"),
+            words=("channels", "even")),
+        Row("caption-output-folder", ("caption", "train", "-o", "out"), files={"out/": b""},
+            words=("out", "folder")),
+        Row("caption-bad-digits", ("caption", "run", "c.pt", "3 x"),
+            files={"c.pt": captioner_bytes()}, words=("'x'", "not a digit")),
+        Row("caption-too-many-digits", ("caption", "run", "c.pt", "1" * 17),
+            files={"c.pt": captioner_bytes()}, words=("1 to 16 digits",)),
+        Row("caption-translation-model", ("caption", "eval", "m.pt"), files={"m.pt": good},
+            words=("m.pt", "seqnlp translate")),
+        Row("caption-plot-no-attention", ("caption", "run", "c.pt", "3", "--attention-plot",
+                                          "a.png"), files={"c.pt": captioner_bytes("none")},
+            words=("c.pt", "no attention")),
+        Row("caption-truncated", ("caption", "eval", "cut.pt"),
+            files={"cut.pt": captioner_bytes()[:300]}, words=("cut.pt", "truncated")),
     ]
 
 
