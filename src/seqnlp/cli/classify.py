@@ -62,6 +62,8 @@ DATA_WORDS = "imdb, sst2, sst5 or a label<TAB>text file"
 SPLITS = ("train", "dev", "test")
 MODEL = typer.Argument(..., help="A model file written by `seqnlp classify train`.")
 DEVICE = typer.Option("auto", "--device", help="auto (cuda when available), cpu or cuda.")
+THREADS = typer.Option(0, "--threads", min=0, max=1024,
+                       help="CPU threads for torch, as for train (0: torch's default).")
 ENSEMBLE = typer.Option(None, "--ensemble", "-e",
     help="Another model whose class probabilities are averaged with MODEL's"
     " (repeatable; default: MODEL alone).")
@@ -284,8 +286,7 @@ def evaluate(
                                      "--dev-seed), so dev scores what training selected on."),
     ensemble: list[Path] | None = ENSEMBLE,
     batch_size: int = typer.Option(64, min=1, help="Examples per batch."),
-    threads: int = typer.Option(0, min=0, max=1024,
-                                help="CPU threads for torch (0: torch's default)."),
+    threads: int = THREADS,
     device: str = DEVICE,
 ) -> None:
     """Print accuracy, loss and per-class precision, recall and F1 of a saved model."""
@@ -352,12 +353,14 @@ def predict(
         help="Texts to classify; none: read stdin, one per line."),
     ensemble: list[Path] | None = ENSEMBLE,
     batch_size: int = typer.Option(64, min=1, help="Texts per batch."),
+    threads: int = THREADS,
     device: str = DEVICE,
 ) -> None:
     """Print the predicted label and its probability, one line per text (TAB-separated); a
     blank input line gives a blank output line, so outputs line up with inputs."""
     from seqnlp.tasks.classification import ensemble_probabilities, text_examples
 
+    set_threads(threads)
     torch_device = common_device(device)
     members, label_names, _ = _load_members([model, *(ensemble or [])], torch_device)
     if not texts:
@@ -365,8 +368,13 @@ def predict(
             raise SeqnlpError("give texts as arguments, or pipe one text per line on stdin")
         texts = list(stdin_lines())
     real = [text for text in texts if text.strip()]
+    from seqnlp.cli import progress
+    from seqnlp.tasks.pipeline import untracked
+
+    track = progress.track if len(real) >= LONG_READ else untracked  # many texts take a while
+    names = [path.name for path in [model, *(ensemble or [])]]
     probs = iter(ensemble_probabilities(members, text_examples(real), batch_size,
-                                        str(torch_device)) if real else [])
+                                        str(torch_device), track, names) if real else [])
     for text in texts:
         if not text.strip():
             typer.echo("")
