@@ -6,65 +6,86 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export SEQNLP_DATA="${SEQNLP_DATA:-$PWD/.demo/data}"
 SHARED="${SEQNLP_SHARED:-$PWD/../shared/datasets}"
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Each step prints one line saying what it does (trains small, or uses a shipped model) and
+# how big the model is; the demo ends with a table of the steps and their times.
+NAMES=(); TIMES=(); CURRENT=""; STARTED=$SECONDS
+end_step() {
+    if [ -n "$CURRENT" ]; then NAMES+=("$CURRENT"); TIMES+=($((SECONDS - STARTED))); fi
+    CURRENT=""
+}
+step() {  # step "short name" "what it does and how big"
+    end_step
+    CURRENT="$1"; STARTED=$SECONDS
+    printf '\n\033[1m== %s: %s\033[0m\n' "$1" "$2"
+}
+summary() {
+    end_step
+    printf '\n\033[1m== What the demo ran\033[0m\n'
+    printf '%-28s %8s\n' "step" "seconds"
+    local total=0
+    for i in "${!NAMES[@]}"; do
+        printf '%-28s %8d\n' "${NAMES[$i]}" "${TIMES[$i]}"
+        total=$((total + TIMES[i]))
+    done
+    printf '%-28s %8d\n' "total" "$total"
+}
 
-step "seqnlp version"
+step "version" "the installed seqnlp"
 seqnlp version
 
-step "Data sets seqnlp knows (data home: $SEQNLP_DATA)"
+step "data" "the data sets seqnlp knows; SST imported and described (data home: $SEQNLP_DATA)"
 seqnlp data list
-
-step "Fetch SST and show its statistics"
-if [ -d "$SHARED/sst" ]; then
-    seqnlp data get sst --from "$SHARED/sst"
-else
-    seqnlp data get sst
-fi
-seqnlp data verify sst
-seqnlp data info sst
-
 import_data() {  # import from ../shared/datasets when present, else download
     if [ -d "$SHARED/$1" ]; then seqnlp data get "$1" --from "$SHARED/$1"; else seqnlp data get "$1"; fi
 }
+import_data sst
+seqnlp data verify sst
+seqnlp data info sst
 OUT="$PWD/.demo/out"
 mkdir -p "$OUT"
 
-step "Word vectors: skip-gram on the PTB training text (3 epochs), then query and evaluate"
-import_data ptb
+step "word vectors" "trains CBOW word2vec, 100 dimensions, 3 epochs over the 11.5M words of IMDB's 50,000 reviews (about 25 s)"
+import_data imdb
 import_data wordsim
-seqnlp w2v train "$(seqnlp data path ptb)/ptb.train.txt.xz" -o "$OUT/ptb-vectors.bin" \
-    --architecture skipgram --epochs 3 --workers 2 --no-progress
-seqnlp w2v similar "$OUT/ptb-vectors.bin" stock -n 5
-seqnlp w2v analogy "$OUT/ptb-vectors.bin" big bigger small -n 3
-seqnlp w2v eval "$OUT/ptb-vectors.bin"
-seqnlp w2v plot "$OUT/ptb-vectors.bin" --kind heatmap --words man,boy,woman,water -o "$OUT/heatmap.png"
-seqnlp w2v plot "$OUT/ptb-vectors.bin" --kind tsne --top 200 -o "$OUT/tsne.png"
+seqnlp data text imdb -o "$OUT/imdb.txt"
+seqnlp w2v train "$OUT/imdb.txt" -o "$OUT/imdb-vectors.bin" --architecture cbow --epochs 3 \
+    --workers 2 --no-progress
+seqnlp w2v similar "$OUT/imdb-vectors.bin" hilarious -n 5
+seqnlp w2v analogy "$OUT/imdb-vectors.bin" big bigger small -n 3
+seqnlp w2v analogy "$OUT/imdb-vectors.bin" man king woman -n 3
+seqnlp w2v analogy "$OUT/imdb-vectors.bin" good better bad -n 3
+seqnlp w2v eval "$OUT/imdb-vectors.bin"
+seqnlp w2v plot "$OUT/imdb-vectors.bin" --kind heatmap --words man,boy,woman,girl,water -o "$OUT/heatmap.png"
+seqnlp w2v plot "$OUT/imdb-vectors.bin" --kind tsne --top 200 -o "$OUT/tsne.png"
 
-step "Sequence classification: a bidirectional LSTM with attention pooling on SST-2 (2 epochs on 3,000 sentences)"
-seqnlp classify train --data sst2 --encoder lstm --bidirectional --pooling attention \
-    --hidden-size 64 --embedding-dim 64 --epochs 2 --train-limit 3000 --seed 0 -o "$OUT/sst2.pt"
-seqnlp classify eval "$OUT/sst2.pt" --data sst2
+step "sentiment" "trains a bidirectional GRU (64 units, max pooling) on SST-2's 6,920 sentences for 2 epochs, starting from the IMDB vectors above"
+seqnlp classify train --data sst2 --encoder gru --bidirectional --pooling max --hidden-size 64 \
+    --embeddings "$OUT/imdb-vectors.bin" --epochs 2 --seed 0 --no-progress -o "$OUT/sst2.pt"
+seqnlp classify eval "$OUT/sst2.pt" --data sst2 --split test
 seqnlp classify predict "$OUT/sst2.pt" "a gorgeous , witty , seductive movie ." "a dull , lifeless mess ."
 
-step "Language model: a 1x128 LSTM on PTB for 300 updates, then generation and scoring"
+step "language model" "trains a 1x128 LSTM on PTB for 300 updates (about 1 minute), then generates and scores"
+import_data ptb
 seqnlp lm train --data ptb --num-layers 1 --embedding-dim 128 --hidden-size 128 --tie-weights \
-    --max-steps 300 --epochs 1 --sampled-softmax 1000 -o "$OUT/ptb-lm.pt"
-seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy greedy
-seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy beam --beam 5 -n 3 --no-unk
+    --max-steps 300 --epochs 1 --sampled-softmax 1000 --no-progress -o "$OUT/ptb-lm.pt"
+seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy greedy --no-repeat-ngram 2 --no-unk
+seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy beam --beam 5 -n 3 \
+    --no-unk --no-repeat-ngram 2
 seqnlp lm generate "$OUT/ptb-lm.pt" --prompt "the company said" --strategy sample --top-p 0.9 -n 2 --seed 1
-echo "the stock market fell sharply" | seqnlp lm score "$OUT/ptb-lm.pt"
+printf 'the stock market fell sharply\nsharply fell market stock the\n' | seqnlp lm score "$OUT/ptb-lm.pt"
 
-step "Chinese word segmentation with the segmenter shipped in the package (no training)"
+step "word segmentation" "uses the segmenter shipped in the package (BiLSTM-CRF, 7 MB; no training)"
 seqnlp segment "我爱北京天安门" "共同创造美好的新世纪——二○○一年新年贺词" "访问 https://example.com 的 iPhone12 用户"
 printf '北京大学生前来应聘\n' | seqnlp segment --sep " / "
 printf '北京大学\n' > "$OUT/user-words.txt"
 printf '北京大学生前来应聘\n' | seqnlp segment --sep " / " --dict "$OUT/user-words.txt"
 
-step "Named entities: a BiLSTM-CRF (64 units, character CNN) trained for one epoch on CoNLL-2003's 14,041 sentences"
+step "named entities" "trains a BiLSTM-CRF (64 units, character CNN) for one epoch on CoNLL-2003's 14,041 sentences"
 import_data conll2003
 seqnlp tagger train --task ner --data conll2003 --scheme bioes --hidden-size 64 --embedding-dim 50 \
-    --char-filters 20 --epochs 1 --lr 0.003 --patience 0 --seed 0 -o "$OUT/ner.pt"
+    --char-filters 20 --epochs 1 --lr 0.003 --patience 0 --seed 0 --no-progress -o "$OUT/ner.pt"
 printf 'EU rejects German call to boycott British lamb .\nPeter Blackburn met officials in Brussels .\n' \
     | seqnlp tag "$OUT/ner.pt" --format json
 
+summary
 printf '\nDemo outputs (vectors, pictures, models) are in %s\n' "$OUT"
