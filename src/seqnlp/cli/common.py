@@ -113,12 +113,32 @@ def echo(message: str = "", err: bool = False) -> None:
         typer.echo(message, err=err)
 
 
-def set_threads(threads: int | None) -> None:
-    """torch's CPU threads (0 or None: torch's default)."""
-    if threads:
-        import torch
+def set_threads(threads: int | None) -> int:
+    """Set torch's CPU threads and return the number: `threads`, or with 0 or None the
+    cores that other work leaves idle (`auto_threads`). Under torchrun, torch's own
+    per-process default is kept for 0 or None."""
+    import torch
 
-        torch.set_num_threads(threads)
+    if not threads:
+        if "LOCAL_WORLD_SIZE" in os.environ:
+            return torch.get_num_threads()
+        threads = auto_threads()
+    torch.set_num_threads(threads)
+    return threads
+
+
+def auto_threads() -> int:
+    """The cores not already busy: the core count minus the 1-minute load average (what
+    other processes use), rounded, at least 1. On a shared machine a thread team larger
+    than the idle cores waits on descheduled threads and runs several times slower than
+    one thread (benchmarks/results/threads_under_load_*.md)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        return cores
+    return max(1, min(cores, cores - round(busy)))
 
 
 def device(name: str) -> Any:

@@ -100,7 +100,9 @@ def trainer_options(**defaults: Any) -> list[Option]:
                high=1.0),
         Option("seed", 0, "Seeds the initialisation and the batch order.", low=0,
                high=MAX_SEED),
-        Option("threads", 0, "CPU threads for torch (0: torch's default).", low=0, high=1024),
+        Option("threads", 0, "CPU threads for torch (0: the cores that other work leaves idle "
+               "at start, from the load average; one thread beats a team whose cores are "
+               "shared).", low=0, high=1024),
         Option("device", "auto", "auto (cuda when available), cpu or cuda.",
                choices=("auto", "cpu", "cuda")),
         Option("progress", True, "Show a progress bar (on a terminal).",
