@@ -6,7 +6,7 @@ Scores: fine-grained (5 classes) and binary accuracy, at the root and over all n
 included); binary accuracy is read from the 5-class model (negative when P(0) + P(1) >=
 P(3) + P(4)) on the nodes whose gold label is not neutral, as Socher et al. report it.
 
-Speed: trees/s of the level-batched implementation (`seqnlp.nn.tree_batching`, every node of
+Speed: trees/s of the level-batched implementation (`seqnlp.nn.tree`, every node of
 one height across the batch in one tensor operation) against a plain recursive implementation
 written here, which evaluates the same cell one node at a time, for training (forward,
 backward and update on batches of the model's batch size) and for inference.
