@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     torch.set_num_threads(args.threads)
     pools = load_digit_pools(args.seed)
-    examples, epochs = (3_000, 3) if args.quick else (args.examples, TRAINER["epochs"])
+    examples, epochs = (3_000, 3) if args.quick else (args.examples, args.epochs)
     task = CaptioningTask(pools, examples, 1_000, 64, args.seed)
     trainer = TrainerConfig(**{**TRAINER, "epochs": epochs}, seed=args.seed, progress=False)
 
@@ -105,6 +105,7 @@ def markdown(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--examples", type=int, default=20_000)
+    parser.add_argument("--epochs", type=int, default=TRAINER["epochs"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true")
