@@ -142,6 +142,7 @@ def score_test(name: str, translator: Any, data: Any, args: argparse.Namespace
     for label, beam in (("greedy", 1), (f"beam{BEAM}", BEAM)):
         scores = evaluate_translator(translator, data.test, beam=beam, batch_size=64,
                                      alpha=ALPHA if beam > 1 else 0.0)
+        scores["alpha"] = ALPHA if beam > 1 else 0.0  # the GNMT length-penalty exponent
         scores_by[label] = {k: (round(v, 2) if isinstance(v, float) else v)
                             for k, v in scores.items()}
         print(f"{name} {label}: BLEU {scores['bleu']:.2f}, tokenized BLEU "
