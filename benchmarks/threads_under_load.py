@@ -84,6 +84,7 @@ def main() -> None:
     parser.add_argument("--hog", type=int, default=1,
                         help="busy processes started beside the runs (0: the machine as it is)")
     parser.add_argument("--label", default="", help="how loaded the machine was otherwise")
+    parser.add_argument("--name", default="", help="results file suffix (default: hogN)")
     args = parser.parse_args()
     stop = mp.Event()
     hogs = [mp.Process(target=busy, args=(stop,)) for _ in range(args.hog)]
@@ -110,7 +111,7 @@ def main() -> None:
 
 def write(rows: list[dict], args: argparse.Namespace, load: float) -> None:
     RESULTS.mkdir(exist_ok=True)
-    suffix = f"hog{args.hog}"
+    suffix = args.name or f"hog{args.hog}"
     meta = {"date": date.today().isoformat(), "cpu": cpu_name(), "cores": os.cpu_count(),
             "command": "python " + " ".join(sys.argv), "busy_processes_started": args.hog,
             "mean_load_average_1min": round(load, 2), "label": args.label}

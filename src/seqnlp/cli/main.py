@@ -17,7 +17,7 @@ import typer
 
 # torch's OpenMP threads spin while they wait for each other; when another process holds
 # one of the cores, a spinning team runs a training step 2-3x slower than one thread
-# (benchmarks/results/threads_under_load_hog0.md). Waiting passively avoids that collapse.
+# (benchmarks/results/threads_under_load_busy.md). Waiting passively avoids that collapse.
 # Set before torch is imported (OpenMP reads it once); a user's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
