@@ -71,6 +71,15 @@ def tagger_rows() -> dict[str, Any]:
     return rows
 
 
+def translate_rows() -> dict[str, Any]:
+    return {f"multi30k-{name}": spec
+            for name, spec in benchmark("_bench_translate_multi30k").MODELS.items()}
+
+
+def trees_rows() -> dict[str, Any]:
+    return dict(benchmark("_bench_trees_sst").MODELS)
+
+
 def same_trainer(resolved: TrainerConfig, expected: TrainerConfig) -> None:
     fields = TRAINER_FIELDS + (DECAY_FIELDS if expected.schedule == "exponential" else ())
     got = {name: getattr(resolved, name) for name in fields}
@@ -80,7 +89,8 @@ def same_trainer(resolved: TrainerConfig, expected: TrainerConfig) -> None:
 def test_every_config_file_is_a_benchmark_row_and_back() -> None:
     files = {p.relative_to(CONFIGS).with_suffix("").as_posix() for p in CONFIGS.rglob("*.toml")}
     expected = ({f"classify/{n}" for n in classify_rows()} | {f"lm/{n}" for n in lm_rows()}
-                | {f"tagger/{n}" for n in tagger_rows()})
+                | {f"tagger/{n}" for n in tagger_rows()} | {f"trees/{n}" for n in trees_rows()}
+                | {f"translate/{n}" for n in translate_rows()})
     assert files == expected
 
 

@@ -4,7 +4,6 @@ configs/trees held equal to benchmarks/trees_sst.py's MODELS."""
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,29 +14,11 @@ from seqnlp.models.tree_classifier import TreeClassifierConfig
 from seqnlp.training import TrainerConfig
 from tests.cli.conftest import run_cli as run
 
-pytestmark = pytest.mark.usefixtures("one_thread", "trees_command")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ["--epochs", "4", "--hidden-size", "8", "--lr", "0.3", "--batch-size", "10",
         "--device", "cpu", "--no-progress", "--patience", "0"]
-
-
-@pytest.fixture()
-def trees_command() -> Iterator[None]:
-    """`seqnlp trees` on the real entry point, added for the test when main.py does not
-    list it yet."""
-    from seqnlp.cli import main as cli_main
-
-    groups = cli_main.app.registered_groups
-    if any(group.name == "trees" for group in groups):
-        yield
-        return
-    cli_main.app.add_typer(trees_cli.app, name="trees", help="Recursive networks over trees.")
-    added = groups[-1]
-    try:
-        yield
-    finally:
-        groups.remove(added)
 
 
 @pytest.fixture()

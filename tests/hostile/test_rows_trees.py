@@ -4,33 +4,13 @@ from __future__ import annotations
 
 import functools
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.hostile.conftest import Row, check_row, rows_params
 
-pytestmark = pytest.mark.usefixtures("one_thread", "trees_command")
-
-
-@pytest.fixture()
-def trees_command() -> Iterator[None]:
-    """`seqnlp trees` on the real entry point, added for the test when main.py does not
-    list it yet."""
-    from seqnlp.cli import main as cli_main
-    from seqnlp.cli.trees import app
-
-    groups = cli_main.app.registered_groups
-    if any(group.name == "trees" for group in groups):
-        yield
-        return
-    cli_main.app.add_typer(app, name="trees", help="Recursive networks over trees.")
-    added = groups[-1]
-    try:
-        yield
-    finally:
-        groups.remove(added)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @functools.lru_cache(maxsize=1)

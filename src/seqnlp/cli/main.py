@@ -32,6 +32,8 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("lm", "seqnlp.cli.lm", "Train, evaluate and sample recurrent language models."),
     ("tagger", "seqnlp.cli.tagger", "Train and evaluate sequence taggers (word segmentation, "
      "named entities)."),
+    ("trees", "seqnlp.cli.trees", "Train, evaluate and apply recursive networks over parse "
+     "trees (RvNN, SU-RNN, MV-RNN, RNTN, Tree-LSTM)."),
 ]
 # Commands of a sub-app that are also top-level commands: `seqnlp segment`, `seqnlp tag`.
 SHORTCUTS: list[tuple[str, str, str]] = [

@@ -51,13 +51,6 @@ MODEL = typer.Argument(..., help="A model file written by `seqnlp trees train`."
 DEFAULT_HIDDEN = {"treelstm": 150}  # the others: 30
 
 
-@app.callback()
-def _register_kind() -> None:
-    """Recursive networks over parse trees (RvNN, SU-RNN, MV-RNN, RNTN, Tree-LSTM)."""
-    # The model kind registers itself on import; done here, not at the top, so that
-    # `seqnlp --help` does not load torch (harmless once the registry lists the module).
-    import seqnlp.models.tree_classifier  # noqa: F401
-
 OPTIONS = [
     *run_options("Where to write the model."),
     Option("data", None, DATA_HELP, section="data", required=True),
@@ -71,7 +64,8 @@ OPTIONS = [
            low=1),
     Option("max_vocab", 0, "Most word types, <unk> included (0: all).", section="data", low=0),
     Option("embeddings", None, "Word vectors in word2vec text or binary format (their size "
-           "becomes --embedding-dim).", section="data", type=Path),
+           "becomes --embedding-dim; default: none, random vectors).", section="data",
+           type=Path),
     Option("model", "rntn", "The composition: rvnn (one W), surnn (W by the children's "
            "types: word or phrase), mvrnn (a matrix per word), rntn (tensor), treelstm "
            "(binary Tree-LSTM).", section="model", choices=MODELS),
@@ -205,7 +199,8 @@ def predict(
                                       "line, predicted labels) or nodes (one line per node: "
                                       "label, class name, phrase, indented by depth)."),
     plot: Path | None = typer.Option(None, "--plot", help="Draw each tree to this PNG, nodes "
-                                     "coloured by sentiment (several texts: NAME-1.png, ...)."),
+                                     "coloured by sentiment (several texts: NAME-1.png, ...; default: "
+                                     "no picture)."),
 ) -> None:
     """Print every node's predicted sentiment (0 very negative ... 4 very positive)."""
     if shape not in SHAPES:
