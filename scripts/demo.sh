@@ -87,5 +87,11 @@ seqnlp tagger train --task ner --data conll2003 --scheme bioes --hidden-size 64 
 printf 'EU rejects German call to boycott British lamb .\nPeter Blackburn met officials in Brussels .\n' \
     | seqnlp tag "$OUT/ner.pt" --format json
 
+step "sentiment trees" "trains a recursive network (RvNN, 30 units) over SST's 8,544 parse trees for 2 epochs, labels every phrase and draws the tree"
+seqnlp trees train --model rvnn --data sst --epochs 2 --patience 0 --seed 0 --no-progress \
+    -o "$OUT/trees-rvnn.pt"
+seqnlp trees predict "$OUT/trees-rvnn.pt" "(3 (2 it) (4 (2 's) (4 great)))" \
+    "a gorgeous , witty , seductive movie ." --format nodes --plot "$OUT/tree.png"
+
 summary
 printf '\nDemo outputs (vectors, pictures, models) are in %s\n' "$OUT"
