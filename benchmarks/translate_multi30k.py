@@ -178,7 +178,13 @@ def markdown(report: dict[str, Any]) -> str:
                          f"{result['dev_bleu_greedy']:.2f} | {result['epochs']} | "
                          f"{result['train_seconds'] / 60:.1f} |")
     signature = next(iter(report["models"].values()))["test2016"]["greedy"]["bleu_signature"]
-    lines += ["", f"sacreBLEU signature: `{signature}`", ""]
+    lines += ["", f"sacreBLEU signature: `{signature}`; beam search's GNMT length penalty "
+              f"alpha {ALPHA:g}.", ""]
+    for name, result in report["models"].items():
+        if result.get("stopped_by_budget"):
+            lines.append(f"- {name}: training stopped by the {report['minutes']:g}-minute budget "
+                         f"during epoch {result['epochs']}; scores of an unconverged model.")
+    lines.append("")
     return "\n".join(lines)
 
 
