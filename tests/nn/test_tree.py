@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
-from seqnlp.nn.tree import CELLS, RvNN, build_tree_cell, evaluate_levels
+from seqnlp.nn.tree import CELLS, RNTN, RvNN, build_tree_cell, evaluate_levels
 from seqnlp.text.trees import Tree, binarize, level_schedule, parse_tree
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -153,3 +154,40 @@ def test_surnn_picks_the_matrix_of_the_child_type_pair() -> None:
 def test_unknown_cell_is_refused() -> None:
     with pytest.raises(ValueError, match="rvnn, surnn"):
         build_tree_cell("gru", 2, 2)
+
+
+def test_rntn_follows_its_equation_with_the_tensor_scaled_by_one_over_2h() -> None:
+    torch.manual_seed(3)
+    cell = build_tree_cell("rntn", H, H)
+    assert cell.tensor_scale == pytest.approx(1 / (2 * H))
+    a, b = torch.randn(2, H), torch.randn(2, H)
+    x = torch.cat([a, b], 1)  # (2, 2H)
+    bilinear = torch.einsum("ni,kij,nj->nk", x, cell.tensor, x)  # x^T V^[k] x
+    expected = torch.tanh(bilinear / (2 * H) + x @ cell.weight.T + cell.bias)
+    torch.testing.assert_close(cell.compose((a,), (b,))[0], expected)
+
+
+@pytest.mark.parametrize(("scale", "saturated"), [(None, False), (1.0, True)])
+def test_rntn_tensor_term_stays_unsaturated_through_adagrad_s_first_updates(
+        scale: float | None, saturated: bool) -> None:
+    """AdaGrad's first updates move every entry of V by about lr: unscaled, the (2H)^2
+    products of x^T V x add up and tanh saturates (the RNTN then stopped learning)."""
+    size = 30
+    torch.manual_seed(0)
+    cell = RNTN(size, size, tensor_scale=scale)
+    leaves = nn.Parameter(torch.empty(64, size).uniform_(-0.1, 0.1))  # word vectors
+    output = nn.Linear(size, 5)
+    labels = torch.randint(0, 5, (32,))
+    optimizer = torch.optim.Adagrad([leaves, *cell.parameters(), *output.parameters()],
+                                    lr=0.05)
+    for _ in range(3):
+        optimizer.zero_grad()
+        parents = cell.compose((leaves[:32],), (leaves[32:],))[0]
+        grandparents = cell.compose((parents[:16],), (parents[16:],))[0]
+        logits = output(torch.cat([parents, grandparents]))
+        torch.nn.functional.cross_entropy(logits, torch.cat([labels, labels[:16]])).backward()
+        optimizer.step()
+    with torch.no_grad():
+        parents = cell.compose((leaves[:32],), (leaves[32:],))[0]
+        top = cell.compose((parents[:16],), (parents[16:],))[0]
+    assert bool((top.abs() > 0.99).float().mean() > 0.3) == saturated
