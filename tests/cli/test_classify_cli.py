@@ -306,3 +306,31 @@ def test_kims_widths_train_from_the_command_line(capsys, tmp_path, tiny_tsv):
     assert (config.encoder, config.widths, config.pooling) == ("tdnn", (2, 3), "max")
     code, out, _ = run(capsys, "classify", "config", str(model))
     assert 'widths = "2,3"' in out
+
+
+def test_the_defaults_are_the_candidate_the_defaults_study_chose():
+    import importlib.util
+    import json
+
+    from seqnlp.models.classifier import parse_widths
+
+    repo = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location(
+        "_bench_classify_defaults", repo / "benchmarks" / "classify_defaults.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    report = json.loads((repo / "benchmarks/results/classify_defaults.json").read_text())
+    chosen = bench.CANDIDATES[report["chosen"]]
+    assert all(key in report["runs"] for key in
+               (f"{name}|{report['chosen']}" for name in bench.DATA_SETS))
+    defaults = {option.name: option.default for option in classify_cli.OPTIONS}
+    for key in ("encoder", "bidirectional", "hidden_size", "embedding_dim", "pooling",
+                "dropout", "embedding_dropout", "lr", "batch_size", "clip"):
+        assert defaults[key] == chosen[key], key
+    assert defaults["epochs"] == (chosen["epochs"] or bench.EPOCHS)
+    # one window of 5 words: the study's "5" is the default TDNN context, written ""
+    windows = {(): (5,)}.get(parse_widths(defaults["widths"]), parse_widths(defaults["widths"]))
+    assert windows == parse_widths(chosen["widths"]) == (5,)
+    from seqnlp.models.classifier import ClassifierConfig
+
+    assert ClassifierConfig(2).tdnn_context == (-2, -1, 0, 1, 2)
