@@ -287,8 +287,9 @@ def _pct(value: Any) -> str:
 def markdown(results: dict[str, Any]) -> str:
     lines = ["# Recursive networks on SST (`benchmarks/trees_sst.py`)", "",
              "Trained on every labelled node, selected on dev root accuracy (fine-grained), "
-             "scored on test. Binary: the 5-class model's predictions on non-neutral nodes.",
-             "", "| model | params | train min (budget) | epochs (best) | fine root | "
+             "scored on test. Binary: the 5-class model's predictions on non-neutral nodes. "
+             "The issue's budget is 60 minutes per model: a row with a smaller budget is a "
+             "shorter run, reported as such.", "", "| model | params | train min (budget) | epochs (best) | fine root | "
              "fine all | binary root | binary all | dev fine root |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, row in results.get("models", {}).items():
@@ -312,7 +313,12 @@ def markdown(results: dict[str, Any]) -> str:
                          f" | {row['train_speedup']}x | {row['infer_batched']:,} | "
                          f"{row['infer_node_by_node']:,} | {row['infer_speedup']}x |")
         lines.append("")
-    for part, env in results.get("environment", {}).items():
+    runs = [(part, env) for part, env in results.get("environment", {}).items()
+            if part == "speed"]
+    runs += [(f"{name} ({label})", row[key]) for name, row in results.get("models", {}).items()
+             for key, label in (("environment", "train"), ("eval_environment", "eval"))
+             if key in row]
+    for part, env in runs:
         lines.append(f"- {part}: `{env['command']}`; {env['date']}; {env['cpu']}, "
                      f"{env['threads']} threads; load {env['load_average_1min']}")
     for note in results.get("notes", []):
@@ -353,9 +359,11 @@ def main(argv: list[str] | None = None) -> None:
             elif part == "train":
                 print(f"training {name} ({args.minutes:g} min)", flush=True)
                 models[name] = {**train(name, data, args.minutes, tag),
-                                "train_limit": args.train_limit}
+                                "train_limit": args.train_limit,
+                                "environment": environment(args)}
             else:
-                models.setdefault(name, {}).update(evaluate(name, data, tag))
+                models.setdefault(name, {}).update(evaluate(name, data, tag),
+                                                   eval_environment=environment(args))
     if args.note:
         results.setdefault("notes", []).append(args.note)
     args.out.mkdir(parents=True, exist_ok=True)
