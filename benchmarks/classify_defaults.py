@@ -43,7 +43,7 @@ CACHE = Path(os.environ.get("SEQNLP_BENCH_CACHE", "/tmp/seqnlp-bench-classify-de
 # Each candidate: `classify train` options by their names (model and trainer tables).
 OLD = {"encoder": "lstm", "bidirectional": False, "hidden_size": 128, "embedding_dim": 100,
        "pooling": "last", "dropout": 0.0, "embedding_dropout": 0.0, "widths": "",
-       "lr": 1e-3, "batch_size": 64, "clip": 0.0, "epochs": 5}
+       "lr": 1e-3, "batch_size": 64, "clip": 0.0, "epochs": 5, "max_vocab": 20_000}
 KIM = {**OLD, "epochs": None, "encoder": "tdnn", "hidden_size": 100, "widths": "3,4,5",
        "pooling": "max", "dropout": 0.5}
 CANDIDATES: dict[str, dict[str, Any]] = {  # in the order they run: cheapest first
@@ -133,7 +133,7 @@ def run(data: Any, spec: dict[str, Any], epochs: int, seed: int = 0) -> dict[str
     trainer = TrainerConfig(optimizer="adam", lr=spec["lr"], epochs=epochs,
                             clip_norm=spec["clip"] or None, metric="accuracy", mode="max",
                             seed=seed, device="cpu", progress=sys.stderr.isatty())
-    result = train_classifier(data, model, trainer, max_vocab=20_000,
+    result = train_classifier(data, model, trainer, max_vocab=spec["max_vocab"],
                               batch_size=spec["batch_size"])
     curve = [round(e["metrics"]["accuracy"], 4) for e in result.fit.history]
     return {"dev_by_epoch": curve, "best_5": max(curve[:5]), "best_10": max(curve),

@@ -323,14 +323,18 @@ def test_the_defaults_are_the_candidate_the_defaults_study_chose():
     chosen = bench.CANDIDATES[report["chosen"]]
     assert all(key in report["runs"] for key in
                (f"{name}|{report['chosen']}" for name in bench.DATA_SETS))
-    defaults = {option.name: option.default for option in classify_cli.OPTIONS}
+    from seqnlp.cli.common import resolve_file
+
+    run = resolve_file(classify_cli.OPTIONS, None, output=Path("m.pt"), data="d.tsv")
+    defaults = {**run.values, **classify_cli.model_section(run)}  # what a bare run trains
     for key in ("encoder", "bidirectional", "hidden_size", "embedding_dim", "pooling",
-                "dropout", "embedding_dropout", "lr", "batch_size", "clip"):
+                "dropout", "embedding_dropout", "lr", "batch_size", "clip", "max_vocab"):
         assert defaults[key] == chosen[key], key
     assert defaults["epochs"] == (chosen["epochs"] or bench.EPOCHS)
-    # one window of 5 words: the study's "5" is the default TDNN context, written ""
-    windows = {(): (5,)}.get(parse_widths(defaults["widths"]), parse_widths(defaults["widths"]))
-    assert windows == parse_widths(chosen["widths"]) == (5,)
-    from seqnlp.models.classifier import ClassifierConfig
-
-    assert ClassifierConfig(2).tdnn_context == (-2, -1, 0, 1, 2)
+    # a TDNN of one window of 5 words is the default context, written "" on the command line
+    windows = {(): (5,)} if defaults["encoder"] == "tdnn" else {}
+    got = parse_widths(defaults["widths"])
+    assert windows.get(got, got) == parse_widths(chosen["widths"] or "")
+    tdnn = classify_cli.model_section(resolve_file(classify_cli.OPTIONS, None, output=Path("m"),
+                                                   data="d.tsv", encoder="tdnn"))
+    assert tdnn["bidirectional"] is False  # a TDNN reads one way unless told otherwise
