@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 CLASSIFY = ["classify", "train", "--encoder", "gru", "--hidden-size", "8", "--embedding-dim", "8",
             "--epochs", "2", "--device", "cpu", "--threads", "1", "--dev-fraction", "0.25",
-            "--lr", "0.01"]
+            "--lr", "0.01", "--dropout", "0", "--embedding-dropout", "0"]  # masks differ by rank
 LM = ["lm", "train", "--embedding-dim", "8", "--hidden-size", "8", "--num-layers", "1",
       "--bptt", "10", "--eval-batch-size", "2", "--epochs", "2", "--device", "cpu",
       "--threads", "1", "--optimizer", "adam", "--lr", "0.01"]

@@ -63,7 +63,7 @@ SPLITS = ("train", "dev", "test")
 MODEL = typer.Argument(..., help="A model file written by `seqnlp classify train`.")
 DEVICE = typer.Option("auto", "--device", help="auto (cuda when available), cpu or cuda.")
 THREADS = typer.Option(0, "--threads", min=0, max=1024,
-                       help="CPU threads for torch, as for train (0: torch's default).")
+                       help="CPU threads for torch, as for train (0: the idle cores).")
 ENSEMBLE = typer.Option(None, "--ensemble", "-e",
     help="Another model whose class probabilities are averaged with MODEL's"
     " (repeatable; default: MODEL alone).")
