@@ -200,10 +200,10 @@ def check_run_paths(resolved: Resolved) -> None:
 
 def _check_not_overwritten(resolved: Resolved) -> None:
     """Refuse `-o good.tsv --data good.tsv` (the model would replace the data), and the
-    same for --log, --config and --embeddings."""
+    same for --log, --config, --embeddings and --dev."""
     values = resolved.values
     reads = [("--data", values.get("data")), ("--config", resolved.config_path),
-             ("--embeddings", values.get("embeddings"))]
+             ("--embeddings", values.get("embeddings")), ("--dev", values.get("dev"))]
     for option, written in (("-o", values.get("output")), ("--log", values.get("log"))):
         others = reads + ([("--log", values.get("log"))] if option == "-o" else [])
         for other, read in others:
