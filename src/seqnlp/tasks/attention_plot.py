@@ -98,7 +98,7 @@ def plot_image_attention(image: np.ndarray, weights: np.ndarray, words: Sequence
     figure, axes = plt.subplots(panels, 1, figsize=(1.2 + 1.1 * width, 1.1 * panels))
     axes = np.atleast_1d(axes)
     axes[0].imshow(image, cmap="gray_r", interpolation="nearest")
-    axes[0].set_title(title or " ".join(words))
+    axes[0].set_title(title or " ".join(w for w in words if w != "</s>"))
     for axis, word, row in zip(axes[1:], words, weights):
         shade = np.repeat(row, int(np.ceil(image.shape[1] / len(row))))[: image.shape[1]]
         axis.imshow(image, cmap="gray_r", interpolation="nearest")
