@@ -10,21 +10,11 @@ import pytest
 from tests.cli.conftest import run_cli
 
 pytest.importorskip("sklearn")
-pytestmark = pytest.mark.usefixtures("one_thread", "caption_command")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def caption_command() -> None:
-    """`seqnlp caption` on the entry point's app (until cli/main.py lists it)."""
-    from seqnlp.cli import main
-    from seqnlp.cli.caption import app
-
-    if not any(group.name == "caption" for group in main.app.registered_groups):
-        main.app.add_typer(app, name="caption", help="Caption images of handwritten digits.")
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory, caption_command: None) -> Path:
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import contextlib
     import io
 

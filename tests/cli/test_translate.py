@@ -11,22 +11,11 @@ import pytest
 from tests.cli.conftest import run_cli
 from tests.tasks.test_translation import toy_pairs, write_pairs
 
-pytestmark = pytest.mark.usefixtures("one_thread", "translate_command")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def translate_command() -> None:
-    """`seqnlp translate` on the entry point's app (until cli/main.py lists it)."""
-    from seqnlp.cli import main
-    from seqnlp.cli.translate import app
-
-    if not any(group.name == "translate" for group in main.app.registered_groups):
-        main.app.add_typer(app, name="translate", help="Train, evaluate and run translation "
-                           "models (encoder-decoder with attention).")
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, translate_command: None
+def trained(tmp_path_factory: pytest.TempPathFactory
             ) -> tuple[Path, Path, Path]:
     """A model trained by `seqnlp translate train` on 300 toy pairs, and its two files."""
     import contextlib

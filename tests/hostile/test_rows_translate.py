@@ -12,22 +12,7 @@ import pytest
 
 from tests.hostile.conftest import Row, check_row, rows_params
 
-pytestmark = pytest.mark.usefixtures("one_thread", "translate_command")
-
-
-@pytest.fixture(scope="module")
-def translate_command() -> None:
-    """`seqnlp translate` on the entry point's app (until cli/main.py lists it)."""
-    from seqnlp.cli import main
-    from seqnlp.cli.translate import app
-
-    from seqnlp.cli.caption import app as caption_app
-
-    names = {group.name for group in main.app.registered_groups}
-    if "translate" not in names:
-        main.app.add_typer(app, name="translate")
-    if "caption" not in names:
-        main.app.add_typer(caption_app, name="caption")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @functools.lru_cache(maxsize=2)

@@ -42,13 +42,6 @@ KIND = "captioner"
 MODEL = typer.Argument(..., help="A model file written by `seqnlp caption train`.")
 
 
-@app.callback()
-def _register_kind() -> None:
-    """Train, evaluate and run image captioners on handwritten digits."""
-    # Registers the captioner kind (until seqnlp.models.registry lists it as built in).
-    import seqnlp.models.captioner  # noqa: F401
-
-
 OPTIONS = [
     *run_options("Where to write the model."),
     Option("examples", 20_000, "Training composites (drawn from the training images).",
@@ -180,7 +173,8 @@ def run(
     seed: int = typer.Option(0, "--seed", min=0, max=2**31 - 1, help="Picks the images."),
     attention_plot: Path | None = typer.Option(None, "--attention-plot", help="Draw the "
                                                "first image with the attention over its "
-                                               "columns at each generated word (PNG)."),
+                                               "columns at each generated word (PNG; default: "
+                                               "no picture)."),
 ) -> None:
     """Compose images of the given digits from held-out handwriting and caption them."""
     import numpy as np

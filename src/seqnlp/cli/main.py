@@ -34,6 +34,10 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
      "named entities)."),
     ("trees", "seqnlp.cli.trees", "Train, evaluate and apply recursive networks over parse "
      "trees (RvNN, SU-RNN, MV-RNN, RNTN, Tree-LSTM)."),
+    ("translate", "seqnlp.cli.translate", "Train, evaluate and run translation models "
+     "(encoder-decoder with attention, beam search)."),
+    ("caption", "seqnlp.cli.caption", "Caption images of handwritten digits with the attention "
+     "decoder (show, attend and tell)."),
 ]
 # Commands of a sub-app that are also top-level commands: `seqnlp segment`, `seqnlp tag`.
 SHORTCUTS: list[tuple[str, str, str]] = [

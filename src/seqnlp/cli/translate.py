@@ -47,14 +47,6 @@ DATA_HELP = ("multi30k (from the data home: seqnlp data get multi30k) or two par
              "files as SRC_FILE,TGT_FILE (line i of one translates line i of the other).")
 MODEL = typer.Argument(..., help="A model file written by `seqnlp translate train`.")
 
-@app.callback()
-def _register_kind() -> None:
-    """Train, evaluate and run encoder-decoder translation models."""
-    # The seq2seq kind registers itself on import; until seqnlp.models.registry lists it in
-    # BUILTIN_MODULES, every subcommand (`config` included) imports it here first.
-    import seqnlp.models.seq2seq  # noqa: F401
-
-
 OPTIONS = [
     *run_options("Where to write the model."),
     Option("data", None, DATA_HELP, section="data", required=True),
@@ -253,7 +245,7 @@ def run(
     replace_unk: bool = REPLACE_UNK,
     attention_plot: Path | None = typer.Option(None, "--attention-plot", help="Draw the "
                                                "attention matrix of the first sentence as a "
-                                               "labelled heatmap (PNG)."),
+                                               "labelled heatmap (PNG; default: no picture)."),
 ) -> None:
     """Translate sentences: one output line per input line."""
     from seqnlp.cli.common import check_output

@@ -36,7 +36,8 @@ from seqnlp.models.artifact import (
 from seqnlp.text.vocab import Vocab
 
 BUILTIN_MODULES = ("seqnlp.models.classifier", "seqnlp.models.language_model",
-                   "seqnlp.models.tagger", "seqnlp.models.tree_classifier")
+                   "seqnlp.models.tagger", "seqnlp.models.tree_classifier",
+                   "seqnlp.models.seq2seq", "seqnlp.models.captioner")
 
 # Sane limits on what a config may ask for, checked by each config before anything is
 # built, so that a saved file's config cannot make loading hang or allocate without bound
