@@ -84,16 +84,21 @@ def make_task(data: Any, spec: dict[str, Any]) -> Any:
 
 
 def node_by_node_logits(model: Any, tree: Any, ids: dict[str, int], unk: int) -> Any:
-    """The logits of every node of one tree (post-order), by plain recursion: one `leaf`
-    or `compose` call per node, batch size 1."""
+    """The logits of every node of one tree (post-order), by plain recursion: one `compose`
+    call per parent, batch size 1. The tree's words are looked up in one call (`cell.leaf`
+    on all its leaves), so that the baseline does not pay for a separate gradient of the
+    whole embedding table (and, for the MV-RNN, of the V x H x H word matrices) per leaf."""
     import torch
 
     cell, states = model.cell, []
+    words = torch.tensor([ids.get(word.lower(), unk) for word in tree.leaves()])
+    leaves = cell.leaf(model.embedding(words), words)  # each part (n_leaves, ...)
+    next_leaf = iter(range(len(words)))
 
     def visit(node: Any) -> tuple[Any, ...]:
         if node.is_leaf:
-            word = torch.tensor([ids.get(node.word.lower(), unk)])
-            state = cell.leaf(model.embedding(word), word)
+            i = next(next_leaf)
+            state = tuple(part[i:i + 1] for part in leaves)
         else:
             left, right = visit(node.children[0]), visit(node.children[1])
             kinds = [torch.tensor([0 if child.is_leaf else 1]) for child in node.children]
