@@ -28,6 +28,8 @@ TINY_EXTRA = {
     "classify": "--train-limit 300 --hidden-size 16 --embedding-dim 16",
     "lm": "--hidden-size 16 --embedding-dim 16",
     "tagger": "--hidden-size 16",
+    "caption": "--examples 300 --dev-examples 100",
+    "translate": "--hidden-size 16 --embedding-dim 16",
 }
 W2V_TINY = "--epochs 1"
 
