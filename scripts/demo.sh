@@ -51,7 +51,7 @@ seqnlp data text imdb -o "$OUT/imdb.txt"
 seqnlp w2v train "$OUT/imdb.txt" -o "$OUT/imdb-vectors.bin" --architecture cbow --epochs 3 \
     --workers 2 --no-progress
 seqnlp w2v similar "$OUT/imdb-vectors.bin" hilarious -n 5
-seqnlp w2v analogy "$OUT/imdb-vectors.bin" big bigger small -n 3
+seqnlp w2v analogy "$OUT/imdb-vectors.bin" boy girl man -n 3
 seqnlp w2v analogy "$OUT/imdb-vectors.bin" man king woman -n 3
 seqnlp w2v analogy "$OUT/imdb-vectors.bin" good better bad -n 3
 seqnlp w2v eval "$OUT/imdb-vectors.bin"
