@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from seqnlp.models.artifact import IncompatibleModelError
+from seqnlp.models.embeddings import copy_into_embedding
 from seqnlp.models.registry import (
     MAX_LAYERS,
     MAX_VOCAB,
@@ -239,14 +240,7 @@ class SequenceClassifier(nn.Module):
             matrix: (V, E) array.
             freeze: keep the table fixed in training; None uses `config.freeze_embeddings`.
         """
-        weight = torch.as_tensor(np.asarray(matrix), dtype=self.embedding.weight.dtype)
-        if weight.shape != self.embedding.weight.shape:
-            raise ValueError(
-                f"embedding matrix has shape {tuple(weight.shape)}, "
-                f"expected {tuple(self.embedding.weight.shape)}"
-            )
-        with torch.no_grad():
-            self.embedding.weight.copy_(weight)
+        copy_into_embedding(self.embedding, matrix)
         frozen = self.config.freeze_embeddings if freeze is None else freeze
         self.embedding.weight.requires_grad_(not frozen)
 

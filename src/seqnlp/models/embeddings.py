@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,6 +40,23 @@ class Coverage:
     def rate(self) -> float:
         """found / words (0 for a vocabulary of specials only)."""
         return self.found / self.words if self.words else 0.0
+
+
+def copy_into_embedding(embedding: Any, matrix: Any) -> None:
+    """Copy pretrained vectors (V, E), rows aligned with the vocabulary, into an
+    `nn.Embedding` (or any module with a `weight` of that shape), in place.
+
+    Raises:
+        ValueError: the matrix's shape is not the table's.
+    """
+    import torch
+
+    weight = torch.as_tensor(np.asarray(matrix), dtype=embedding.weight.dtype)
+    if weight.shape != embedding.weight.shape:
+        raise ValueError(f"embedding matrix has shape {tuple(weight.shape)}, expected "
+                         f"{tuple(embedding.weight.shape)}")
+    with torch.no_grad():
+        embedding.weight.copy_(weight)
 
 
 def pretrained_matrix(

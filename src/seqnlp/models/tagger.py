@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqnlp.models.embeddings import copy_into_embedding
 from seqnlp.models.registry import (
     MAX_LAYERS,
     MAX_VOCAB,
@@ -192,12 +193,7 @@ class Tagger(nn.Module):
 
     def load_embeddings(self, matrix: np.ndarray) -> None:
         """Copy pretrained vectors (V, E) into the token embedding."""
-        weight = torch.as_tensor(np.asarray(matrix), dtype=self.embedding.weight.dtype)
-        if weight.shape != self.embedding.weight.shape:
-            raise ValueError(f"embedding matrix has shape {tuple(weight.shape)}, expected "
-                             f"{tuple(self.embedding.weight.shape)}")
-        with torch.no_grad():
-            self.embedding.weight.copy_(weight)
+        copy_into_embedding(self.embedding, matrix)
 
     def features(self, tokens: Tensor, lengths: Tensor, bigrams: Tensor | None = None,
                  chars: Tensor | None = None) -> Tensor:

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqnlp.models.artifact import IncompatibleModelError
+from seqnlp.models.embeddings import copy_into_embedding
 from seqnlp.models.registry import (
     MAX_VOCAB,
     MAX_WIDTH,
@@ -105,12 +105,7 @@ class TreeClassifier(nn.Module):
 
     def load_embeddings(self, matrix: np.ndarray) -> None:
         """Copy pretrained vectors (V, E) into the word embedding."""
-        weight = torch.as_tensor(np.asarray(matrix), dtype=self.embedding.weight.dtype)
-        if weight.shape != self.embedding.weight.shape:
-            raise ValueError(f"embedding matrix has shape {tuple(weight.shape)}, expected "
-                             f"{tuple(self.embedding.weight.shape)}")
-        with torch.no_grad():
-            self.embedding.weight.copy_(weight)
+        copy_into_embedding(self.embedding, matrix)
 
     def node_states(self, words: Tensor, levels: Sequence[tuple[Tensor, Tensor]],
                     types: Tensor | None = None) -> State:
