@@ -34,6 +34,8 @@ CONFIGS = [
     ("2 threads (torch default here)", 2, {}),
     ("2 threads, OMP_WAIT_POLICY=PASSIVE", 2, {"OMP_WAIT_POLICY": "PASSIVE"}),
     ("2 threads, OMP_WAIT_POLICY=ACTIVE", 2, {"OMP_WAIT_POLICY": "ACTIVE"}),
+    ("2 threads, GOMP_SPINCOUNT=10000", 2, {"GOMP_SPINCOUNT": "10000"}),
+    ("2 threads, GOMP_SPINCOUNT=100000", 2, {"GOMP_SPINCOUNT": "100000"}),
 ]
 
 WORKER = r"""
@@ -69,7 +71,8 @@ def busy(stop: mp.Event) -> None:  # type: ignore[valid-type]
 
 def run_config(threads: int, env: dict[str, str], steps: int) -> float:
     """The median seconds per step of one configuration, in a fresh process."""
-    environment = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     environment.update(env)
     out = subprocess.run([sys.executable, "-c", WORKER, str(threads), str(steps)],
                          env=environment, capture_output=True, text=True, check=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -31,17 +29,3 @@ def test_set_threads_applies_the_choice(monkeypatch: pytest.MonkeyPatch) -> None
         assert common.set_threads(2) == 2 and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
-
-
-@pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
-def test_the_cli_makes_openmp_wait_passively_unless_told_otherwise(
-    given: str | None, expected: str
-) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if given is not None:
-        env["OMP_WAIT_POLICY"] = given
-    code = ("import os, sys, seqnlp.cli.main; "
-            "print(os.environ['OMP_WAIT_POLICY'], 'torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True).stdout.split()
-    assert out == [expected, "False"]  # set before torch is imported

@@ -130,8 +130,10 @@ def set_threads(threads: int | None) -> int:
 def auto_threads() -> int:
     """The cores not already busy: the core count minus the 1-minute load average (what
     other processes use), rounded, at least 1. On a shared machine a thread team larger
-    than the idle cores waits on descheduled threads and runs several times slower than
-    one thread (benchmarks/results/threads_under_load_*.md)."""
+    than the idle cores spin-waits on descheduled threads and runs 2-36x slower than one
+    thread; on an idle one two threads beat one by 1.3x (benchmarks/results/
+    threads_under_load_*.md). Passive waiting (OMP_WAIT_POLICY=PASSIVE) would soften the
+    first case but costs 1.8x on an idle machine, so it is left to the user."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = cores or 1
     try:

@@ -9,19 +9,12 @@ traceback instead.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from typing import Any
 
 import typer
 
-# torch's OpenMP threads spin while they wait for each other; when another process holds
-# one of the cores, a spinning team runs a training step 2-3x slower than one thread
-# (benchmarks/results/threads_under_load_busy.md). Waiting passively avoids that collapse.
-# Set before torch is imported (OpenMP reads it once); a user's own setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from seqnlp.cli.help import plain_help, polish  # noqa: E402
+from seqnlp.cli.help import plain_help, polish
 from seqnlp.errors import SeqnlpError
 
 # (name, module, help). Each module exposes a `typer.Typer` named `app`.

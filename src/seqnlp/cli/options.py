@@ -101,8 +101,8 @@ def trainer_options(**defaults: Any) -> list[Option]:
         Option("seed", 0, "Seeds the initialisation and the batch order.", low=0,
                high=MAX_SEED),
         Option("threads", 0, "CPU threads for torch (0: the cores that other work leaves idle "
-               "at start, from the load average; one thread beats a team whose cores are "
-               "shared).", low=0, high=1024),
+               "at start, from the load average; a team larger than the idle cores runs "
+               "several times slower than one thread).", low=0, high=1024),
         Option("device", "auto", "auto (cuda when available), cpu or cuda.",
                choices=("auto", "cpu", "cuda")),
         Option("progress", True, "Show a progress bar (on a terminal).",
