@@ -194,7 +194,7 @@ def test_an_ensemble_of_models_with_different_labels_is_refused(capsys, tmp_path
         assert code == 0, err
     code, _, err = run(capsys, "classify", "predict", str(paths[0]), "-e", str(paths[1]), "text")
     assert code == 1 and err.count("\n") == 1
-    assert "three.pt: labels ['0', '1', '2'] differ from" in err and "the same labels" in err
+    assert "three.pt: labels 0, 1, 2 differ from" in err and "the same labels" in err
 
 
 def test_dev_seed_fixes_the_dev_cut_while_seed_changes_the_model(capsys, tmp_path, tiny_tsv,

@@ -431,8 +431,8 @@ def _load_members(paths: list[Path], device: Any
     for path in paths:
         loaded = load_model(path, expect=KIND)
         if label_names is not None and loaded.label_names != label_names:
-            raise SeqnlpError(f"{path}: labels {list(loaded.label_names)} differ from "
-                              f"{paths[0]}'s {list(label_names)}; an ensemble needs the same labels")
+            raise SeqnlpError(f"{path}: labels {', '.join(loaded.label_names)} differ from "
+                              f"{paths[0]}'s {', '.join(label_names)}; an ensemble needs the same labels")
         if label_names is None:
             stored = loaded.train_config
         label_names = loaded.label_names

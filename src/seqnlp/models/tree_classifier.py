@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqnlp.models.artifact import IncompatibleModelError
+from seqnlp.errors import one_of
 from seqnlp.models.embeddings import copy_into_embedding
 from seqnlp.models.registry import (
     MAX_VOCAB,
@@ -66,7 +67,7 @@ class TreeClassifierConfig:
         check_sizes(self, vocab_size=MAX_VOCAB, embedding_dim=MAX_WIDTH,
                     hidden_size=MAX_WIDTH, num_types=MAX_TYPES, num_classes=MAX_WIDTH)
         if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+            raise ValueError(f"cell must be one of {one_of(CELLS)}, got {self.cell!r}")
         for name in ("vocab_size", "num_classes"):
             if getattr(self, name) < 2:
                 raise ValueError(f"{name} must be at least 2, got {getattr(self, name)}")

@@ -189,7 +189,7 @@ def guess_scheme(sentences: Sequence[TaggedSentence], name: str = "tags") -> str
     prefixes = {tag.partition("-")[0] for s in sentences for tag in s.tags}
     unknown = prefixes - {"O", "B", "I", "E", "S"}
     if unknown:
-        raise DataFormatError(name, None, f"tags with prefixes {sorted(unknown)} are not BIO, "
+        raise DataFormatError(name, None, f"tags with prefixes {', '.join(sorted(unknown))} are not BIO, "
                               "IOB1 or BIOES (the tag is the last column)")
     if prefixes & {"E", "S"}:
         return "bioes"

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from seqnlp.errors import one_of
 from seqnlp.models.embeddings import WordVectors, pretrained_matrix
 from seqnlp.tasks.trees_data import (
     NODE_TYPES,
@@ -130,7 +131,7 @@ class TreeTask:
                  min_count: int = 1, max_vocab: int | None = None,
                  vectors: WordVectors | None = None, node_types: str = "word-phrase") -> None:
         if node_types not in NODE_TYPES:
-            raise ValueError(f"node_types must be one of {tuple(NODE_TYPES)}, got {node_types!r}")
+            raise ValueError(f"node_types must be one of {one_of(NODE_TYPES)}, got {node_types!r}")
         self.data = data
         self.batch_size = batch_size
         self.lowercase = lowercase
