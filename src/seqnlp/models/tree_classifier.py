@@ -21,13 +21,12 @@ import numpy as np
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqnlp.models.artifact import IncompatibleModelError
 from seqnlp.errors import one_of
+from seqnlp.models.classifier import LoadedClassifier
 from seqnlp.models.embeddings import copy_into_embedding
 from seqnlp.models.registry import (
     MAX_VOCAB,
     MAX_WIDTH,
-    LoadedModel,
     ModelKind,
     check_sizes,
     register_model,
@@ -132,34 +131,23 @@ class TreeClassifier(nn.Module):
 
 
 @dataclass
-class LoadedTreeClassifier(LoadedModel):
-    """A tree classifier read back by `load_model`.
+class LoadedTreeClassifier(LoadedClassifier):
+    """A tree classifier read back by `load_model`: the sequence classifier's label names
+    and their check, plus how its words and node types were read.
 
     Attributes:
-        label_names: one name per class, index = label id.
         lowercase: words were lower-cased before lookup.
         node_types: how node types were assigned ("word-phrase": leaves 0, phrases 1).
     """
 
-    label_names: tuple[str, ...] = ()
     lowercase: bool = True
     node_types: str = "word-phrase"
     extra_fields: ClassVar[tuple[str, ...]] = ("label_names", "lowercase", "node_types")
 
     def __post_init__(self) -> None:
-        if not isinstance(self.label_names, (list, tuple)):
-            raise ValueError("label_names is missing")
-        self.label_names = tuple(str(n) for n in self.label_names)
+        super().__post_init__()
         self.lowercase = bool(self.lowercase)
         self.node_types = str(self.node_types or "word-phrase")
-
-    def check(self) -> None:
-        """The vocabulary and the label names fit the model."""
-        super().check()
-        if len(self.label_names) != self.config.num_classes:
-            raise IncompatibleModelError(
-                f"{self.path}: {len(self.label_names)} label names for a model of "
-                f"{self.config.num_classes} classes")
 
 
 def describe(config: TreeClassifierConfig) -> dict[str, Any]:
