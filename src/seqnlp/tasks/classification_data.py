@@ -18,12 +18,13 @@ from collections import Counter
 from dataclasses import dataclass
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from seqnlp.errors import DatasetError, SeqnlpError
 from seqnlp.tasks.pipeline import Track, untracked
+from seqnlp.text.batching import dev_cut, split_dev  # noqa: F401  (re-exported)
 from seqnlp.text.corpus import LabeledLine, is_index_label, label_ids, read_label_lines
 
 SST_FINE = ("very negative", "negative", "neutral", "positive", "very positive")
@@ -31,7 +32,6 @@ BINARY = ("negative", "positive")
 DATA_NAMES = ("imdb", "sst2", "sst5")
 SPECIALS = ("<pad>", "<unk>")
 SPLITS = ("train", "dev", "test")
-Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
@@ -69,24 +69,6 @@ def tokenize(text: str) -> tuple[str, ...]:
     from seqnlp.text import english_tokenize
 
     return tuple(english_tokenize(text, lower=True))
-
-
-def dev_cut(total: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The indices `(train, dev)` of a random `fraction` of `total` items cut off as dev,
-    each in file order: the same cut for the same `(total, fraction, seed)`."""
-    if not 0.0 <= fraction < 1.0:
-        raise ValueError(f"dev fraction must be in [0, 1), got {fraction}")
-    order = np.random.default_rng(seed).permutation(total)
-    cut = int(round(total * fraction))
-    return np.sort(order[cut:]), np.sort(order[:cut])
-
-
-def split_dev(examples: Sequence[Item], fraction: float, seed: int
-              ) -> tuple[list[Item], list[Item]]:
-    """Cut a random `fraction` of `examples` off as a dev set: `(train, dev)`, in file order
-    (see `dev_cut`; raw lines and tokenised examples are cut alike)."""
-    train, dev = dev_cut(len(examples), fraction, seed)
-    return [examples[i] for i in train], [examples[i] for i in dev]
 
 
 def read_tsv(path: str | os.PathLike[str], num_labels: int | None = None,

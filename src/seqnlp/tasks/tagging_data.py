@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from seqnlp.errors import DataFormatError, DatasetError, one_of
+from seqnlp.text.batching import split_dev
 from seqnlp.text.chinese import normalize_width, read_segmented
 from seqnlp.text.conll import read_conll
 from seqnlp.text.tagging import (
@@ -220,7 +220,4 @@ def _hold_out(sentences: list[TaggedSentence], fraction: float, seed: int, name:
         raise DatasetError(f"{name}: {len(sentences):,} sentence(s) cannot be cut into train "
                            f"and a dev share of {fraction:g} (dev {count}); give more text or "
                            "--dev-fraction 0")
-    chosen = set(np.random.default_rng(seed).permutation(len(sentences))[:count].tolist())
-    train = [s for i, s in enumerate(sentences) if i not in chosen]
-    dev = [s for i, s in enumerate(sentences) if i in chosen]
-    return train, dev
+    return split_dev(sentences, fraction, seed)

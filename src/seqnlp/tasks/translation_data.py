@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from seqnlp.errors import DataFormatError, DatasetError
+from seqnlp.text.batching import split_dev
 
 MULTI30K = "multi30k"
 MULTI30K_LANGUAGES = ("de", "en")
@@ -163,9 +163,7 @@ def hold_out(pairs: list[Pair], fraction: float, seed: int, name: str
         raise DatasetError(f"{name}: {len(pairs):,} sentence pair(s) cannot be cut into train "
                            f"and a dev share of {fraction:g}; give more pairs or "
                            "--dev-fraction 0")
-    chosen = set(np.random.default_rng(seed).permutation(len(pairs))[:count].tolist())
-    return ([p for i, p in enumerate(pairs) if i not in chosen],
-            [p for i, p in enumerate(pairs) if i in chosen])
+    return split_dev(pairs, fraction, seed)
 
 
 def _check_file(path: str) -> None:

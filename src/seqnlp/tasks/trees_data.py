@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from seqnlp.errors import DataFormatError, DatasetError
+from seqnlp.text.batching import split_dev
 from seqnlp.text.trees import FlatTree, Tree, parse_tree
 from seqnlp.text.vocab import Vocab
 
@@ -97,10 +98,7 @@ def load_tree_data(data: str, dev_fraction: float = 0.1, seed: int = 0,
             raise DatasetError(f"unknown tree data {data!r}: use sst or a file of bracketed "
                                "trees, one per line")
         trees = read_binary_trees(path)
-        order = np.random.default_rng(seed).permutation(len(trees))
-        cut = int(round(len(trees) * dev_fraction))
-        dev = [trees[i] for i in sorted(order[:cut])]
-        train = [trees[i] for i in sorted(order[cut:])]
+        train, dev = split_dev(trees, dev_fraction, seed)
         if not train:
             raise DatasetError(f"{data}: a dev fraction of {dev_fraction:g} of {len(trees):,} "
                                "trees leaves nothing to train on; lower --dev-fraction")

@@ -1,6 +1,7 @@
 """Batching of token ids: padding with masks, length bucketing, and the batch-first stream
 layout with truncated back-propagation-through-time windows of language modelling
-(variable lengths as in AWD-LSTM, Merity et al., 2018).
+(variable lengths as in AWD-LSTM, Merity et al., 2018); and the seeded dev cut every task
+takes from a training file that has no dev split.
 
 Legend: B batch, T time (padded length), N columns of a batchified stream.
 """
@@ -8,8 +9,11 @@ Legend: B batch, T time (padded length), N columns of a batchified stream.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 import numpy as np
+
+Item = TypeVar("Item")
 
 _AWD_FULL_PROB = 0.95  # AWD-LSTM: use the full bptt with this probability, else bptt / 2
 _AWD_STD = 5.0  # standard deviation of the sampled window length
@@ -223,3 +227,21 @@ def bptt_windows(
 def _awd_window_length(rng: np.random.Generator, bptt: int) -> int:
     base = bptt if rng.random() < _AWD_FULL_PROB else bptt / 2.0
     return max(_AWD_MIN_LEN, int(rng.normal(base, _AWD_STD)))
+
+
+def dev_cut(total: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The indices `(train, dev)` of a random `fraction` of `total` items cut off as dev,
+    each in file order: the same cut for the same `(total, fraction, seed)`."""
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"dev fraction must be in [0, 1), got {fraction}")
+    order = np.random.default_rng(seed).permutation(total)
+    cut = int(round(total * fraction))
+    return np.sort(order[cut:]), np.sort(order[:cut])
+
+
+def split_dev(items: Sequence[Item], fraction: float, seed: int
+              ) -> tuple[list[Item], list[Item]]:
+    """Cut a random `fraction` of `items` off as a dev set: `(train, dev)`, in file order
+    (see `dev_cut`; raw lines and parsed examples are cut alike)."""
+    train, dev = dev_cut(len(items), fraction, seed)
+    return [items[i] for i in train], [items[i] for i in dev]
