@@ -5,8 +5,8 @@ write its last checkpoint and raise `TrainingInterrupted`; a second one stops at
 
 from __future__ import annotations
 
+import logging
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +15,7 @@ from typing import Any
 from seqnlp.errors import SeqnlpError
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+logger = logging.getLogger(__name__)
 
 
 class TrainingInterrupted(SeqnlpError):
@@ -47,8 +48,8 @@ def stop_on_signals(enabled: bool = True) -> Iterator[StopRequest]:
         if request.requested:
             raise KeyboardInterrupt
         request.requested, request.name = True, signal.Signals(signum).name
-        print(f"seqnlp: {request.name}: stopping after the current update (again: stop at "
-              "once, nothing more saved)", file=sys.stderr, flush=True)
+        logger.warning("seqnlp: %s: stopping after the current update (again: stop at once, "
+                       "nothing more saved)", request.name)
 
     previous = {signum: signal.getsignal(signum) for signum in SIGNALS}
     for signum in SIGNALS:
