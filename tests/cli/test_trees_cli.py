@@ -37,8 +37,9 @@ def tiny_trees(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("model", trees_cli.MODELS)
 def test_train_eval_predict_config_with_every_model(capsys, tmp_path, tiny_trees, model):
     path = tmp_path / f"{model}.pt"
+    sparse = ("--sparse",) if model == "mvrnn" else ()  # dense for the others
     code, out, err = run(capsys, "trees", "train", "--data", str(tiny_trees), "--model", model,
-                         "-o", str(path), *TINY)
+                         "-o", str(path), *TINY, *sparse)
     assert code == 0, err
     assert "data: tiny.txt: 108 train, 12 dev, 0 test trees" in out
     assert "epoch 4: train loss" in out and f"model saved to {path}" in out
@@ -58,6 +59,7 @@ def test_train_eval_predict_config_with_every_model(capsys, tmp_path, tiny_trees
     code, out, err = run(capsys, "trees", "config", str(path))
     assert code == 0, err
     assert f'model = "{model}"' in out and "[trainer]" in out
+    assert f"sparse = {'true' if sparse else 'false'}" in out
 
 
 def test_predict_reads_stdin_prints_nodes_and_draws(capsys, tmp_path, tiny_trees):

@@ -101,3 +101,19 @@ def test_load_embeddings_checks_the_shape() -> None:
     assert float(model.embedding.weight.detach().sum()) == 40.0
     with pytest.raises(ValueError, match="expected"):
         model.load_embeddings(torch.ones(10, 3).numpy())
+
+
+@pytest.mark.parametrize("cell", ["mvrnn", "treelstm"])
+def test_sparse_gradients_hold_the_dense_gradients_of_the_words_used(cell: str) -> None:
+    vocab = build_tree_vocab(TREES)
+    grads = []
+    for sparse in (False, True):
+        torch.manual_seed(0)
+        model = TreeClassifier(TreeClassifierConfig(len(vocab), cell=cell, embedding_dim=4,
+                                                    hidden_size=4, sparse=sparse))
+        model(**batch(vocab))[1].backward()
+        grads.append([p.grad.to_dense() for p in model.parameters()])
+    assert sum(g.is_sparse for g in [p.grad for p in model.parameters()]) == \
+        (2 if cell == "mvrnn" else 1)
+    for dense, sparse in zip(*grads):
+        assert torch.allclose(dense, sparse, atol=1e-7)

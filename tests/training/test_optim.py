@@ -217,3 +217,66 @@ def test_sgd_momentum_accumulates_velocity() -> None:
     # velocities 1, 1.9, 2.71: p = -(1 + 1.9 + 2.71)
     assert model.p.item() == pytest.approx(-5.61)
     assert not math.isnan(model.p.item())
+
+
+class Bag(nn.Module):
+    """An embedding (sparse or dense) and a linear layer: loss = sum over the batch's rows
+    of w . (E[ids] W^T + b)."""
+
+    def __init__(self, sparse: bool) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.embedding = nn.Embedding(7, 3, sparse=sparse).double()
+        self.linear = nn.Linear(3, 2).double()
+
+    def forward(self, ids: torch.Tensor, w: torch.Tensor) -> tuple[None, torch.Tensor]:
+        return None, (self.linear(self.embedding(ids)) * w).sum()
+
+
+def bag_batches() -> list[dict[str, torch.Tensor]]:
+    generator = torch.Generator().manual_seed(1)
+    return [{"ids": torch.randint(0, 7, (5,), generator=generator),
+             "w": torch.randn(5, 2, generator=generator, dtype=torch.float64)}
+            for _ in range(4)]  # rows repeat within a batch: the sparse grad is uncoalesced
+
+
+def train_bag(sparse: bool, **options: object) -> Bag:
+    model = Bag(sparse)
+    config = TrainerConfig(epochs=2, device="cpu", progress=False, **options)  # type: ignore[arg-type]
+    Trainer(model, config).fit(bag_batches())
+    return model
+
+
+@pytest.mark.parametrize("options", [
+    {"optimizer": "adagrad", "lr": 0.1},
+    {"optimizer": "sgd", "lr": 0.1, "clip_norm": 0.5},
+    {"optimizer": "adagrad", "lr": 0.1, "clip_value": 0.2, "clip_norm": 1.0},
+])
+def test_sparse_embedding_gradients_train_exactly_as_dense_ones(options: dict) -> None:
+    sparse, dense = train_bag(True, **options), train_bag(False, **options)
+    for a, b in zip(sparse.parameters(), dense.parameters()):
+        assert torch.allclose(a, b, atol=1e-12)
+    assert not torch.equal(sparse.embedding.weight, Bag(True).embedding.weight)  # it trained
+
+
+def test_weight_decay_skips_sparse_parameters_only() -> None:
+    from seqnlp.training import parameter_groups
+
+    model = Bag(True)
+    groups = parameter_groups(model, TrainerConfig(optimizer="adagrad", weight_decay=0.1))
+    assert [list(g["params"]) for g in groups] == [list(model.linear.parameters()),
+                                                   [model.embedding.weight]]
+    built = build_optimizer(groups, TrainerConfig(optimizer="adagrad", weight_decay=0.1))
+    assert [g["weight_decay"] for g in built.param_groups] == [0.1, 0.0]
+    # without sparse modules: one plain list, the optimizer's layout of before
+    dense = Bag(False)
+    listed = parameter_groups(dense, TrainerConfig())
+    assert [id(p) for p in listed] == [id(p) for p in dense.parameters()]
+
+
+@pytest.mark.parametrize("options", [{"optimizer": "adam"}, {"optimizer": "rmsprop"},
+                                     {"optimizer": "sgd", "momentum": 0.9}])
+def test_sparse_gradients_with_an_optimizer_that_cannot_take_them_fail_early(
+        options: dict) -> None:
+    with pytest.raises(ValueError, match="sparse gradients"):
+        Trainer(Bag(True), TrainerConfig(device="cpu", **options))  # type: ignore[arg-type]

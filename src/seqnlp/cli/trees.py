@@ -77,6 +77,10 @@ OPTIONS = [
            section="model", low=0.0, high=0.9),
     Option("embedding_init", 0.1, "Random word vectors start U(-s, s) with this s.",
            section="model", low=1e-6, high=10.0),
+    Option("sparse", False, "Sparse gradients for the word vectors (and mvrnn's word "
+           "matrices): each update touches only the batch's words, several times faster "
+           "with a large vocabulary; adagrad or sgd only, and --weight-decay then skips "
+           "them.", section="model", flags=("--sparse/--dense",)),
     *trainer_options(epochs=30, batch_size=(25, "Trees per update."), optimizer="adagrad",
                      lr=0.05, patience=5, weight_decay=(0.0, "L2 penalty on all weights.")),
     Option("test", False, "Also report the test scores (the final numbers only).", section=RUN,

@@ -51,6 +51,9 @@ class TreeClassifierConfig:
         num_types: T, the node types the SU-RNN tells apart (T^2 composition matrices).
         dropout: on every node's vector before the softmax.
         embedding_init: the word embedding's initial scale: entries U(-s, s).
+        sparse: the word embedding (and the MV-RNN's word matrices) get sparse gradients,
+            so that an update touches only the batch's words (adagrad or sgd; L2 then
+            applies to the other weights only, see `seqnlp.training.parameter_groups`).
     """
 
     vocab_size: int
@@ -61,6 +64,7 @@ class TreeClassifierConfig:
     num_types: int = 2
     dropout: float = 0.0
     embedding_init: float = 0.1
+    sparse: bool = False
 
     def __post_init__(self) -> None:
         check_sizes(self, vocab_size=MAX_VOCAB, embedding_dim=MAX_WIDTH,
@@ -90,9 +94,10 @@ class TreeClassifier(nn.Module):
     def __init__(self, config: TreeClassifierConfig) -> None:
         super().__init__()
         self.config = config
-        self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim)
+        self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim,
+                                      sparse=config.sparse)
         self.cell = build_tree_cell(config.cell, config.embedding_dim, config.hidden_size,
-                                    config.vocab_size, config.num_types)
+                                    config.vocab_size, config.num_types, config.sparse)
         self.dropout = nn.Dropout(config.dropout)
         self.output = nn.Linear(config.hidden_size, config.num_classes)
         self.reset_parameters()

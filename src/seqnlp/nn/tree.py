@@ -149,15 +149,17 @@ class MVRNN(TreeCell):
         P = W_M [A; B],                W_M (H, 2H), so P = W_M,1 A + W_M,2 B  (H, H)
 
     A word's matrix is a row of a (V, H, H) table, initialised to the identity plus
-    N(0, 0.01^2) noise (Socher et al. 2012): V H^2 parameters.
+    N(0, 0.01^2) noise (Socher et al. 2012): V H^2 parameters, held as an embedding of
+    (V, H^2) rows (`sparse`: its gradient holds only the rows of the words used).
 
     Shape: compose(((n, H), (n, H, H)), ...) -> ((n, H), (n, H, H))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, vocab_size: int) -> None:
+    def __init__(self, input_size: int, hidden_size: int, vocab_size: int,
+                 sparse: bool = False) -> None:
         super().__init__(input_size, hidden_size)
         self.vocab_size = vocab_size
-        self.word_matrices = nn.Parameter(torch.empty(vocab_size, hidden_size, hidden_size))
+        self.word_matrices = nn.Embedding(vocab_size, hidden_size * hidden_size, sparse=sparse)
         self.weight = nn.Parameter(torch.empty(hidden_size, 2 * hidden_size))
         self.bias = nn.Parameter(torch.empty(hidden_size))
         self.weight_matrix = nn.Parameter(torch.empty(hidden_size, 2 * hidden_size))
@@ -168,17 +170,19 @@ class MVRNN(TreeCell):
         [I I] / 2 + N(0, 0.01^2), so that a parent's matrix starts as its children's mean."""
         size = self.hidden_size
         eye = torch.eye(size)
-        nn.init.normal_(self.word_matrices, 0.0, 0.01)
+        nn.init.normal_(self.word_matrices.weight, 0.0, 0.01)
         nn.init.normal_(self.weight_matrix, 0.0, 0.01)
         with torch.no_grad():
-            self.word_matrices.add_(eye)
+            self.word_matrices.weight.add_(eye.flatten())
             self.weight_matrix.add_(torch.cat([eye, eye], dim=1) / 2)
         bound = 1.0 / math.sqrt(2 * size)
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
 
     def leaf(self, vectors: Tensor, words: Tensor) -> State:
-        return (self.leaf_vector(vectors), self.word_matrices[words])  # (n, H), (n, H, H)
+        size = self.hidden_size
+        matrices = self.word_matrices(words).view(-1, size, size)
+        return self.leaf_vector(vectors), matrices  # (n, H), (n, H, H)
 
     def compose(self, left: State, right: State, left_type: Tensor | None = None,
                 right_type: Tensor | None = None) -> State:
@@ -282,19 +286,20 @@ class BinaryTreeLSTM(TreeCell):
 
 
 def build_tree_cell(name: str, input_size: int, hidden_size: int, vocab_size: int = 0,
-                    num_types: int = 2) -> TreeCell:
+                    num_types: int = 2, sparse: bool = False) -> TreeCell:
     """The cell called `name` ("rvnn", "surnn", "mvrnn", "rntn", "treelstm").
 
     Args:
         vocab_size: V, the word matrices of the MV-RNN (unused by the others).
         num_types: T, the node types of the SU-RNN (T^2 composition matrices).
+        sparse: sparse gradients for the MV-RNN's word matrices.
     """
     if name == "rvnn":
         return RvNN(input_size, hidden_size)
     if name == "surnn":
         return SURNN(input_size, hidden_size, num_types)
     if name == "mvrnn":
-        return MVRNN(input_size, hidden_size, vocab_size)
+        return MVRNN(input_size, hidden_size, vocab_size, sparse)
     if name == "rntn":
         return RNTN(input_size, hidden_size)
     if name == "treelstm":

@@ -16,7 +16,7 @@ from seqnlp.training.checkpoint import (
 from seqnlp.training.config import TrainerConfig
 from seqnlp.training.divergence import TrainingDiverged
 from seqnlp.training.meters import MetricsLogger, RunningMean, read_metrics
-from seqnlp.training.optim import ZAREMBA, LRSchedule, build_optimizer
+from seqnlp.training.optim import ZAREMBA, LRSchedule, build_optimizer, parameter_groups
 from seqnlp.training.stopping import EarlyStopping
 from seqnlp.training.trainer import FitResult, Trainer
 
@@ -32,6 +32,7 @@ __all__ = [
     "TrainerConfig",
     "TrainingDiverged",
     "build_optimizer",
+    "parameter_groups",
     "call_model",
     "load_checkpoint",
     "mean_loss",

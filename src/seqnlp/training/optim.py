@@ -66,6 +66,41 @@ def build_optimizer(
     raise ValueError(f"unknown optimizer {config.optimizer!r}")
 
 
+# Optimizers whose torch implementation takes sparse gradients (nn.Embedding(sparse=True)).
+SPARSE_OPTIMIZERS = ("sgd", "adagrad")
+
+
+def parameter_groups(model: torch.nn.Module, config: TrainerConfig) -> list[Any]:
+    """The trainable parameters of `model` as `build_optimizer` takes them.
+
+    A module with a true `sparse` attribute (an `nn.Embedding(sparse=True)`) gives its
+    own parameters sparse gradients: an update then touches only the rows the batch
+    used, and the cost of a step no longer grows with the vocabulary. Torch's optimizers
+    refuse L2 on sparse gradients, so those parameters form a second group with
+    `weight_decay` 0 (the other parameters keep `config.weight_decay`). Without sparse
+    modules: the plain list of parameters (one group).
+
+    Raises:
+        ValueError: sparse gradients with an optimizer that cannot take them (adam,
+            adamw, rmsprop), or with momentum.
+    """
+    sparse: dict[int, torch.nn.Parameter] = {}
+    for module in model.modules():
+        if getattr(module, "sparse", False) is True:
+            for parameter in module.parameters(recurse=False):
+                if parameter.requires_grad:
+                    sparse[id(parameter)] = parameter
+    dense = [p for p in model.parameters() if p.requires_grad and id(p) not in sparse]
+    if not sparse:
+        return dense
+    if config.optimizer not in SPARSE_OPTIMIZERS or config.momentum:
+        raise ValueError(
+            f"the model's embeddings have sparse gradients, which {config.optimizer}"
+            f"{' with momentum' if config.momentum else ''} cannot take: use adagrad or sgd "
+            "without momentum, or dense embeddings")
+    return [{"params": dense}, {"params": list(sparse.values()), "weight_decay": 0.0}]
+
+
 def _listed(parameters: Iterable[Any]) -> list[Any]:
     """Parameters, or groups with their "params" as lists: read once here, again by torch."""
     listed = []
@@ -177,13 +212,19 @@ def clip_gradients(
 ) -> torch.Tensor | None:
     """Clip gradients in place (by value, then by global norm); return the norm before.
 
+    Sparse gradients are coalesced first (their values then hold each row once), and count
+    in the norm and the clipping like dense ones.
+
     Returns:
         The global L2 norm of the gradients as they came from backward, a 0-dim tensor
         (what the metrics log reports as `grad_norm`); None when no parameter has one.
     """
-    grads = [p.grad.detach() for p in parameters if p.grad is not None]
-    if not grads:
+    with_grad = [p for p in parameters if p.grad is not None]
+    if not with_grad:
         return None
+    if any(p.grad.is_sparse for p in with_grad):
+        return _clip_sparse(with_grad, clip_norm, clip_value)
+    grads = [p.grad.detach() for p in with_grad]
     if clip_norm is not None and clip_value is None:
         return torch.nn.utils.clip_grad_norm_(parameters, clip_norm)  # the norm before
     norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
@@ -191,4 +232,28 @@ def clip_gradients(
         torch.nn.utils.clip_grad_value_(parameters, clip_value)
     if clip_norm is not None:
         torch.nn.utils.clip_grad_norm_(parameters, clip_norm)
+    return norm
+
+
+def _clip_sparse(parameters: list[torch.nn.Parameter], clip_norm: float | None,
+                 clip_value: float | None) -> torch.Tensor:
+    """`clip_gradients` where some gradients are sparse (torch's clipping takes dense only)."""
+    values = []
+    for parameter in parameters:
+        if parameter.grad.is_sparse:
+            parameter.grad = parameter.grad.coalesce()
+            values.append(parameter.grad._values())
+        else:
+            values.append(parameter.grad)
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(v.detach())
+                                                 for v in values]))
+    if clip_value is not None:
+        for value in values:
+            value.detach().clamp_(-clip_value, clip_value)
+    if clip_norm is not None:
+        clipped = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(v.detach())
+                                                        for v in values]))
+        scale = torch.clamp(clip_norm / (clipped + 1e-6), max=1.0)
+        for value in values:
+            value.detach().mul_(scale)
     return norm

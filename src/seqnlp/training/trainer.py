@@ -74,7 +74,12 @@ from seqnlp.training.interrupts import (
 from seqnlp.training.config import TrainerConfig
 from seqnlp.training.divergence import mark_non_finite
 from seqnlp.training.meters import MetricsLogger, ProgressBar, RunningMean, Throughput
-from seqnlp.training.optim import LRSchedule, build_optimizer, clip_gradients
+from seqnlp.training.optim import (
+    LRSchedule,
+    build_optimizer,
+    clip_gradients,
+    parameter_groups,
+)
 from seqnlp.training.stopping import EarlyStopping
 from seqnlp.training.trainer_state import TrainerState
 
@@ -134,7 +139,7 @@ class Trainer(TrainerState):
         self.device = dist_utils.resolve_device(self.config.device, self.dist)
         self.model = model.to(self.device)
         self._params = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = build_optimizer(self._params, self.config)
+        self.optimizer = build_optimizer(parameter_groups(self.model, self.config), self.config)
         self.schedule = LRSchedule(self.optimizer, self.config)
         self._wrapped: nn.Module = self.model
         self._logger = MetricsLogger(None)
