@@ -91,6 +91,20 @@ def test_beam_search_finds_at_least_the_greedy_log_probability() -> None:
         assert len(b) == 3 and b[0][1] >= g[0][1] - 1e-5
 
 
+@pytest.mark.parametrize("options", VARIANTS, ids=lambda o: "-".join(map(str, o.values())))
+def test_beams_keep_the_sentence_constant_state_and_find_what_a_full_reorder_finds(
+        options: dict) -> None:
+    model = tiny(**options)
+    source, lengths, _ = batch()
+    bos = torch.full((2,), BOS_INDEX)
+    full = beam_search(model.step, model.start(source, lengths), bos, EOS_INDEX, 3, 10,
+                       n_best=3, alpha=0.6)
+    kept = decode_ids(model.step, model.start(source, lengths), 2, 3, 10, alpha=0.6, n_best=3)
+    # decode_ids cuts each hypothesis at its first <eos> or padding id
+    assert kept == [[(seqnlp.models.seq2seq._strip(list(h.tokens)), h.log_prob) for h in row]
+                    for row in full]
+
+
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_the_loss_falls_when_learning_to_copy(smoothing: float) -> None:
     torch.manual_seed(0)
