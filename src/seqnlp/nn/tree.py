@@ -65,6 +65,15 @@ class TreeCell(nn.Module):
                 right_type: Tensor | None = None) -> State:
         raise NotImplementedError
 
+    def compose_pairs(self, children: State, left_type: Tensor | None = None,
+                      right_type: Tensor | None = None) -> State:
+        """`compose` from the children gathered in one call: each part (2n, ...) holds
+        parent i's left child in row 2i and its right child in row 2i + 1. A cell that
+        reads [c1; c2] takes it as the view (n, 2H) of the gathered (2n, H), saving a
+        gather and a concatenation (and their gradients) per part and level."""
+        return self.compose(tuple(part[0::2] for part in children),
+                            tuple(part[1::2] for part in children), left_type, right_type)
+
     @staticmethod
     def hidden(state: State) -> Tensor:
         """The node vectors (n, H) a classifier reads."""
@@ -105,6 +114,11 @@ class RvNN(TreeCell):
                 right_type: Tensor | None = None) -> State:
         children = torch.cat([left[0], right[0]], dim=1)  # (n, 2H)
         return (torch.tanh(F.linear(children, self.weight, self.bias)),)
+
+    def compose_pairs(self, children: State, left_type: Tensor | None = None,
+                      right_type: Tensor | None = None) -> State:
+        pairs = children[0].view(-1, 2 * self.hidden_size)  # (n, 2H): [c1; c2]
+        return (torch.tanh(F.linear(pairs, self.weight, self.bias)),)
 
 
 class SURNN(TreeCell):
@@ -231,7 +245,14 @@ class RNTN(TreeCell):
 
     def compose(self, left: State, right: State, left_type: Tensor | None = None,
                 right_type: Tensor | None = None) -> State:
-        x = torch.cat([left[0], right[0]], dim=1)  # (n, 2H)
+        return self._compose(torch.cat([left[0], right[0]], dim=1))
+
+    def compose_pairs(self, children: State, left_type: Tensor | None = None,
+                      right_type: Tensor | None = None) -> State:
+        return self._compose(children[0].view(-1, 2 * self.hidden_size))
+
+    def _compose(self, x: Tensor) -> State:
+        """x = [c1; c2] (n, 2H)."""
         tensor_term = self.tensor_scale * F.bilinear(x, x, self.tensor)  # (n, H)
         return (torch.tanh(tensor_term + F.linear(x, self.weight, self.bias)),)
 
@@ -278,7 +299,18 @@ class BinaryTreeLSTM(TreeCell):
     def compose(self, left: State, right: State, left_type: Tensor | None = None,
                 right_type: Tensor | None = None) -> State:
         (h_left, c_left), (h_right, c_right) = left, right
-        gates = F.linear(torch.cat([h_left, h_right], dim=1), self.weight, self.bias)  # (n, 5H)
+        return self._compose(torch.cat([h_left, h_right], dim=1), c_left, c_right)
+
+    def compose_pairs(self, children: State, left_type: Tensor | None = None,
+                      right_type: Tensor | None = None) -> State:
+        hidden, memory = children  # (2n, H) each
+        size = self.hidden_size
+        pairs = memory.view(-1, 2, size)  # (n, 2, H)
+        return self._compose(hidden.view(-1, 2 * size), pairs[:, 0], pairs[:, 1])
+
+    def _compose(self, hidden: Tensor, c_left: Tensor, c_right: Tensor) -> State:
+        """hidden = [h_l; h_r] (n, 2H), the children's memory cells (n, H) each."""
+        gates = F.linear(hidden, self.weight, self.bias)  # (n, 5H)
         i, f_left, f_right, o, u = gates.chunk(5, dim=1)
         cell = (torch.sigmoid(i) * torch.tanh(u) + torch.sigmoid(f_left) * c_left
                 + torch.sigmoid(f_right) * c_right)
@@ -307,14 +339,14 @@ def build_tree_cell(name: str, input_size: int, hidden_size: int, vocab_size: in
     raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {name!r}")
 
 
-def evaluate_levels(cell: torch.nn.Module, leaves: State,
+def evaluate_levels(cell: TreeCell, leaves: State,
                     levels: Sequence[tuple[Tensor, Tensor]],
                     types: Tensor | None = None) -> State:
     """Run a recursive cell bottom-up over a batch laid out by `level_schedule`.
 
     Args:
-        cell: a module with `compose(left: State, right: State, left_type, right_type)
-            -> State` (see `TreeCell`).
+        cell: a `TreeCell` (its `compose_pairs` is called once per level, on the
+            children gathered in one index per state part).
         leaves: the leaves' states, each (L, ...).
         levels: per height h >= 1, the (n_h,) positions of the left and right children.
         types: (N,) each node's type (SU-RNN), or None.
@@ -326,7 +358,8 @@ def evaluate_levels(cell: torch.nn.Module, leaves: State,
     for left, right in levels:
         left_type = None if types is None else types[left]
         right_type = None if types is None else types[right]
-        new = cell.compose(tuple(s[left] for s in states), tuple(s[right] for s in states),
-                           left_type, right_type)
+        pairs = torch.stack([left, right], dim=1).view(-1)  # (2n,): l_0, r_0, l_1, r_1, ...
+        new = cell.compose_pairs(tuple(s.index_select(0, pairs) for s in states),
+                                 left_type, right_type)
         states = tuple(torch.cat([old, part]) for old, part in zip(states, new))
     return states
