@@ -10,6 +10,7 @@ et al. (2014) language-model schedule is "exponential" with `constant_epochs`: s
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -93,6 +94,9 @@ def parameter_groups(model: torch.nn.Module, config: TrainerConfig) -> list[Any]
     dense = [p for p in model.parameters() if p.requires_grad and id(p) not in sparse]
     if not sparse:
         return dense
+    # torch's sparse AdaGrad builds its update with the invariant checks off and says so in a
+    # UserWarning at the first step ("explicitly opt in or out"): its own tensors, valid.
+    warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
     if config.optimizer not in SPARSE_OPTIMIZERS or config.momentum:
         raise ValueError(
             f"the model's embeddings have sparse gradients, which {config.optimizer}"
