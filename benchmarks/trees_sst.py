@@ -12,6 +12,7 @@ written here, which evaluates the same cell one node at a time, for training (fo
 backward and update on batches of the model's batch size) and for inference.
 
 Usage (heavy: run under `flock /tmp/seqnlp-cpu.lock`):
+    python benchmarks/trees_sst.py --part vectors   # the IMDB word2vec files the specs name
     python benchmarks/trees_sst.py --part speed                       # trees/s, all models
     python benchmarks/trees_sst.py --part train eval --models rntn    # one model, 60 min
     python benchmarks/trees_sst.py --part train eval --minutes 3 --out /tmp/x   # a short run
@@ -25,6 +26,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -34,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SEQNLP_SHARED", REPO.parent / "shared" / "datasets"))
 RESULTS = REPO / "benchmarks" / "results"
 CACHE = Path(os.environ.get("SEQNLP_BENCH_CACHE", "/tmp/seqnlp-bench-trees"))
-PARTS = ("speed", "train", "eval")
+PARTS = ("vectors", "speed", "train", "eval")
 
 # One spec per model; configs/trees/<name>.toml trains the same with `seqnlp trees train`.
 _ADAGRAD = {"optimizer": "adagrad", "lr": 0.05, "epochs": 200, "patience": 10}
@@ -78,7 +80,56 @@ def load_sst(train_limit: int | None = None) -> Any:
 def make_task(data: Any, spec: dict[str, Any]) -> Any:
     from seqnlp.tasks.trees import TreeTask
 
-    return TreeTask(data, spec["batch_size"])
+    vectors = imdb_vectors(spec["model"]["embedding_dim"]) if spec.get("vectors") else None
+    return TreeTask(data, spec["batch_size"], vectors=vectors)
+
+
+# Word2vec on every IMDB review (train and test texts, no labels; IMDB shares no text with
+# SST), split as SST's trees are: lower case, "does n't", "it 's", -lrb- for "(".
+W2V = {"architecture": "skipgram", "window": 5, "min_count": 3, "negative": 5, "sample": 1e-3,
+       "epochs": 5, "workers": 2, "seed": 1}
+_CLITIC = re.compile(r"^(.+?)(n't|'s|'re|'ve|'ll|'d|'m)$")
+_BRACKETS = {"(": "-lrb-", ")": "-rrb-", "[": "-lsb-", "]": "-rsb-", "{": "-lcb-", "}": "-rcb-"}
+
+
+def sst_style(tokens: list[str]) -> list[str]:
+    """IMDB's tokens (`seqnlp.text.tokenize.english_tokenize`) as SST writes them."""
+    out = []
+    for token in tokens:
+        token = _BRACKETS.get(token, token.lower())
+        match = _CLITIC.match(token)
+        if match and token != "n't":
+            out += list(match.groups())  # "can't" -> "ca n't", as in the treebank
+        else:
+            out.append(token)
+    return out
+
+
+def imdb_vectors(size: int) -> Any:
+    """`size`-dimensional word vectors of seqnlp's word2vec on IMDB, cached as a word2vec
+    text file (with a .json of how they were made)."""
+    from seqnlp.datasets import dataset_status, fetch
+    from seqnlp.tasks.classification import load_classification_data
+    from seqnlp.word2vec import KeyedVectors, Word2Vec
+
+    path = CACHE / f"imdb-sst-style-w2v-{size}.txt"
+    if not path.exists():
+        if not dataset_status("imdb").complete:
+            fetch("imdb", from_dir=SHARED / "imdb")
+        data = load_classification_data("imdb", dev_fraction=0.0)
+        sentences = [sst_style(list(e.tokens)) for e in data.train + data.test]
+        start = time.perf_counter()
+        model = Word2Vec(**W2V, vector_size=size)
+        model.train(sentences, progress=False)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        model.wv.save_word2vec_format(path)
+        info = {"options": {**W2V, "vector_size": size}, "words": len(model.wv),
+                "seconds": round(time.perf_counter() - start, 1),
+                "corpus": f"IMDB train and test texts ({len(sentences):,} reviews), SST-style"}
+        path.with_suffix(".json").write_text(json.dumps(info))
+        print(f"word2vec {size}d on IMDB: {info['words']:,} words in {info['seconds']} s",
+              flush=True)
+    return KeyedVectors.load_word2vec_format(path)
 
 
 # --------------------------------------------------------------------------- node by node
@@ -359,7 +410,10 @@ def main(argv: list[str] | None = None) -> None:
     for part in args.part:
         results.setdefault("environment", {})[part] = environment(args)
         for name in args.models:
-            if part == "speed":
+            if part == "vectors":
+                if MODELS[name].get("vectors"):
+                    imdb_vectors(MODELS[name]["model"]["embedding_dim"])
+            elif part == "speed":
                 results.setdefault("speed", {})[name] = measure_speed(name, data,
                                                                       args.speed_seconds)
             elif part == "train":
