@@ -220,8 +220,8 @@ class Seq2SeqConfig:
         attention: "luong" | "bahdanau" | "none" (no attention: the baseline).
         score: the attention score (default: general for luong, additive for bahdanau).
         input_feeding: luong: feed the previous attentional state to the decoder.
-        dropout: on embeddings, between encoder layers, on the memory and before the
-            output layer.
+        dropout: on embeddings, between encoder layers and before the output layer (not
+            on the memory the attention reads).
         teacher_forcing: the share of training steps fed the gold previous token.
         label_smoothing: spread this much of each target's probability over the vocabulary.
         tie_embeddings: the output layer's weight is the target embedding (E == Hd).
@@ -325,8 +325,10 @@ class Seq2Seq(nn.Module):
         last = memory[rows, lengths - 1, :hidden]  # (B, H)
         summary = torch.cat([last, memory[:, 0, hidden:]], 1) if self.config.bidirectional \
             else last
-        memory = self.dropout(memory).masked_fill(~mask.unsqueeze(-1), 0.0)
-        return memory, mask, summary
+        # No dropout on the memory: with it (0.3), the attention model trailed the one
+        # without attention on Multi30k (val BLEU after 2 epochs 15.9 against 18.1; 18.6
+        # without it), its contexts noisier than the no-attention model's summary.
+        return memory.masked_fill(~mask.unsqueeze(-1), 0.0), mask, summary
 
     def start(self, source: Tensor, lengths: Tensor) -> dict[str, Tensor]:
         """The decoder's initial state for `step` (every leaf batch-first)."""
