@@ -101,6 +101,26 @@ def test_max_steps_stops_mid_epoch_and_still_evaluates() -> None:
     assert [e["step"] for e in result.evaluations] == [5, 7]
 
 
+def test_max_minutes_ends_the_epoch_in_progress_evaluates_it_and_stops(monkeypatch) -> None:
+    x, y = toy_data(n=40)  # 5 batches an epoch
+    monkeypatch.setattr(Trainer, "_now", lambda self: 10.0 * self.step)  # 10 s an update
+    config = quiet(epochs=4, max_minutes=1.0)  # past the budget after update 6
+    result = Trainer(ToyClassifier(), config).fit(shuffled_batches(x, y, 8), shuffled_batches(x, y, 8)(0))
+    assert result.stopped_by_time and not result.stopped_early
+    assert result.steps == 6 and result.epochs_completed == 2
+    assert [e["step"] for e in result.evaluations] == [5, 6]  # the cut epoch is evaluated
+    untimed = Trainer(ToyClassifier(), quiet(epochs=2)).fit(shuffled_batches(x, y, 8))
+    assert untimed.steps == 10 and not untimed.stopped_by_time
+
+
+def test_max_minutes_spent_at_an_epoch_end_starts_no_other_epoch(monkeypatch) -> None:
+    x, y = toy_data(n=40)
+    monkeypatch.setattr(Trainer, "_now", lambda self: 12.0 * self.step)
+    result = Trainer(ToyClassifier(), quiet(epochs=4, max_minutes=1.0)).fit(
+        shuffled_batches(x, y, 8))
+    assert result.steps == 5 and result.epochs_completed == 1 and result.stopped_by_time
+
+
 def test_gradient_accumulation_equals_one_big_batch() -> None:
     x, y = toy_data(n=32)
     small = [{"x": x[i:i + 4], "y": y[i:i + 4]} for i in range(0, 32, 4)]
@@ -226,7 +246,8 @@ def test_checkpoints_are_written_each_epoch_and_load_with_weights_only(tmp_path)
      ({"schedule": "step", "gamma": 1.5}, "gamma must be in"),
      ({"device": "tpu"}, "device must be one of"),
      ({"alpha": 1.0}, "alpha must be in \\[0, 1\\), got 1.0"),
-     ({"eps": 0.0}, "eps must be > 0, got 0.0")],
+     ({"eps": 0.0}, "eps must be > 0, got 0.0"),
+     ({"max_minutes": 0.0}, "max_minutes must be > 0, got 0.0")],
 )
 def test_config_rejects_bad_values_showing_them(options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

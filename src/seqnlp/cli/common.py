@@ -373,7 +373,8 @@ def trainer_config(resolved: Resolved, **overrides: Any) -> Any:
     values = resolved.values
     options = {
         "optimizer": values["optimizer"], "lr": values["lr"], "epochs": values["epochs"],
-        "max_steps": values["max_steps"] or None, "grad_accum_steps": values["grad_accum"],
+        "max_steps": values["max_steps"] or None, "max_minutes": values["max_minutes"] or None,
+        "grad_accum_steps": values["grad_accum"],
         "clip_norm": values["clip"] or None, "weight_decay": values["weight_decay"],
         "alpha": values["alpha"], "eps": values["eps"], "patience": values["patience"] or None,
         "seed": values["seed"], "device": values["device"],

@@ -81,6 +81,9 @@ def trainer_options(**defaults: Any) -> list[Option]:
         Option("lr", 1e-3, "Learning rate.", type=float, low=0.0),
         Option("epochs", 5, "Passes over the training data.", low=1, high=1_000_000),
         Option("max_steps", 0, "Stop after this many updates (0: no limit).", low=0),
+        Option("max_minutes", 0.0, "A time budget: once training has run this many minutes, "
+               "the epoch in progress ends, is evaluated, and training stops (0: no limit).",
+               low=0.0, high=1e7),
         Option("batch_size", 64, "Examples per update (per process under torchrun).", low=1),
         Option("grad_accum", 1, "Batches whose gradients are summed into one update.", low=1),
         Option("clip", 0.0, "Clip the gradient norm to this (0: no clipping).", low=0.0),

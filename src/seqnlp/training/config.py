@@ -39,6 +39,10 @@ class TrainerConfig:
     Length:
         epochs: passes over `train_batches`.
         max_steps: stop after this many updates, even mid-epoch (None: no limit).
+        max_minutes: a time budget: once training has run this long (evaluations included,
+            counted across resumes), the epoch in progress ends after its current update,
+            is evaluated, and training stops (None: no limit). Under torchrun the ranks
+            agree at every update: one rank past the budget stops them all.
 
     Learning-rate schedule (see `seqnlp.training.optim.LRSchedule`):
         schedule: "constant" | "step" | "exponential" | "linear_warmup" | "plateau".
@@ -87,6 +91,7 @@ class TrainerConfig:
     grad_accum_steps: int = 1
     epochs: int = 10
     max_steps: int | None = None
+    max_minutes: float | None = None
     schedule: str = "constant"
     gamma: float = 0.5
     step_size: int = 1
@@ -131,7 +136,7 @@ class TrainerConfig:
             raise ValueError(f"alpha must be in [0, 1), got {self.alpha}")
         _check_at_least("weight_decay", self.weight_decay, 0.0)
         _check_at_least("min_lr", self.min_lr, 0.0)
-        for name in ("clip_norm", "clip_value"):
+        for name in ("clip_norm", "clip_value", "max_minutes"):
             if getattr(self, name) is not None:
                 _check_positive(name, getattr(self, name))
         for name in ("grad_accum_steps", "epochs", "step_size", "log_every"):

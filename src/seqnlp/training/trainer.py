@@ -99,6 +99,7 @@ class FitResult:
         epochs_completed: full passes over the training batches.
         steps: updates done.
         stopped_early: whether early stopping ended the run.
+        stopped_by_time: whether `max_minutes` ended the run.
         history: one dict per completed epoch: epoch, step, train_loss, lr, metrics
             (the epoch's last evaluation, or {}).
         evaluations: one dict per evaluation: epoch, step, metrics, best.
@@ -112,6 +113,7 @@ class FitResult:
     stopped_early: bool
     history: list[dict[str, Any]] = field(default_factory=list)
     evaluations: list[dict[str, Any]] = field(default_factory=list)
+    stopped_by_time: bool = False
 
 
 class Trainer(TrainerState):
@@ -236,7 +238,8 @@ class Trainer(TrainerState):
         self._log(event)
 
     def _train(self, source: Callable[[int], Iterable[Batch]], dev: OnDevice | None) -> None:
-        while self.epoch < self.config.epochs and not self._should_stop():
+        while (self.epoch < self.config.epochs and not self._should_stop()
+               and not self._out_of_time()):
             if not self._run_epoch(source, dev):
                 break
         if self._hit_max_steps() and dev is not None and self.config.eval_every is None:
@@ -267,6 +270,8 @@ class Trainer(TrainerState):
                 self.batches_done += len(chunk) * self.dist.world_size
                 bar.update()
                 self._after_update(dev)
+                if self._out_of_time():
+                    break  # the epoch ends here, evaluated; `_train` starts no other
         finally:
             bar.close()
         self._end_epoch(dev)
@@ -331,7 +336,8 @@ class Trainer(TrainerState):
         if self.config.restore_best and self._best_state is not None:
             self.model.load_state_dict(self._best_state)
         best = self.stopping
-        self._log("end", best_score=best.best_score, stopped_early=best.stopped)
+        self._log("end", best_score=best.best_score, stopped_early=best.stopped,
+                  stopped_by_time=self._timed_out)
         return FitResult(
             best_score=best.best_score,
             best_epoch=best.best_epoch,
@@ -341,6 +347,7 @@ class Trainer(TrainerState):
             stopped_early=best.stopped,
             history=list(self.history),
             evaluations=list(self.evaluations),
+            stopped_by_time=self._timed_out,
         )
 
     # ----------------------------------------------------------------- evaluation
@@ -386,6 +393,7 @@ class Trainer(TrainerState):
     # ----------------------------------------------------------------- small helpers
 
     def _reset_counters(self) -> None:
+        self._timed_out = False
         self.epoch = 0
         self.step = 0
         self.batches_done = 0
@@ -406,6 +414,14 @@ class Trainer(TrainerState):
     def _should_stop(self) -> bool:
         return (self.stopping.stopped or self._hit_max_steps()
                 or self._stop_request.requested)
+
+    def _out_of_time(self) -> bool:
+        """Whether the `max_minutes` budget is spent (on any rank); remembered once true."""
+        if self.config.max_minutes is None or self._timed_out:
+            return self._timed_out
+        spent = float(self._now() >= 60.0 * self.config.max_minutes)
+        self._timed_out = dist_utils.all_reduce_mean(spent, self.device) > 0.0
+        return self._timed_out
 
     def _hit_max_steps(self) -> bool:
         return self.config.max_steps is not None and self.step >= self.config.max_steps
