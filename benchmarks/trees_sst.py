@@ -188,7 +188,7 @@ def measure_speed(name: str, data: Any, seconds: float) -> dict[str, Any]:
     from seqnlp.models.tree_classifier import TreeClassifier
     from seqnlp.tasks.trees import EVAL_BATCH, tree_batches
     from seqnlp.training import TrainerConfig
-    from seqnlp.training.optim import build_optimizer
+    from seqnlp.training.optim import build_optimizer, parameter_groups
 
     spec = MODELS[name]
     task = make_task(data, spec)
@@ -196,7 +196,8 @@ def measure_speed(name: str, data: Any, seconds: float) -> dict[str, Any]:
     config = task.model_config(spec["model"], vocabs)
     torch.manual_seed(0)
     model = TreeClassifier(config)
-    optimizer = build_optimizer(model.parameters(), TrainerConfig(**spec["trainer"]))
+    trainer = TrainerConfig(**spec["trainer"])
+    optimizer = build_optimizer(parameter_groups(model, trainer), trainer)
     encoded = task.encoded("train", vocabs)
     size = spec["batch_size"]
     batches = tree_batches(encoded, size, True, seed=0)
