@@ -120,3 +120,14 @@ def test_config_file_trains_the_benchmark_spec(name: str, tmp_path: Path) -> Non
     assert {f: getattr(resolved, f) for f in fields} == {f: getattr(expected, f) for f in fields}
     assert run_["batch_size"] == spec["batch_size"] and run_["data"] == "sst"
     assert f"--config configs/trees/{name}.toml" in path.read_text()
+
+
+def test_train_from_word_vectors_reports_their_coverage(capsys, tmp_path, tiny_trees):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("3 4\nthe 0.1 0.2 0.3 0.4\nfilm 0.5 0.1 0.0 0.2\nzzz 1 1 1 1\n",
+                       encoding="utf-8")
+    code, out, err = run(capsys, "trees", "train", "--data", str(tiny_trees), "--model", "rvnn",
+                         "--embeddings", str(vectors), "--sparse", "-o",
+                         str(tmp_path / "m.pt"), *TINY)
+    assert code == 0, err
+    assert "pretrained vectors cover " in out and "embedding_dim" not in err

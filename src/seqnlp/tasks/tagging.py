@@ -257,8 +257,9 @@ class TaggingTask:
         train = self._encoded(self.data.train, vocabs)
         info: dict[str, Any] = {"train_tokens": int(train.lengths.sum())}
         if self.vectors is not None:
-            matrix, info["coverage"] = pretrained_matrix(vocabs["tokens"].itos, self.vectors,
-                                                         SPECIALS, 0, seed)
+            matrix, coverage = pretrained_matrix(vocabs["tokens"].itos, self.vectors,
+                                                 SPECIALS, 0, seed)
+            info["coverage"] = coverage.rate  # the share of non-special words found
             model.load_embeddings(matrix)
         return info
 

@@ -159,8 +159,9 @@ class TreeTask:
         info: dict[str, Any] = {"train_nodes": sum(len(t.labels) for t in
                                                    self.encoded("train", vocabs))}
         if self.vectors is not None:
-            matrix, info["coverage"] = pretrained_matrix(vocabs["tokens"].itos, self.vectors,
-                                                         SPECIALS, None, seed)
+            matrix, coverage = pretrained_matrix(vocabs["tokens"].itos, self.vectors,
+                                                 SPECIALS, None, seed)
+            info["coverage"] = coverage.rate  # the share of non-special words found
             model.load_embeddings(matrix)
         return info
 
