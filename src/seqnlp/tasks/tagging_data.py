@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from seqnlp.errors import DataFormatError, DatasetError, one_of
 from seqnlp.text.batching import split_dev
 from seqnlp.text.chinese import normalize_width, read_segmented
@@ -189,8 +188,8 @@ def guess_scheme(sentences: Sequence[TaggedSentence], name: str = "tags") -> str
     prefixes = {tag.partition("-")[0] for s in sentences for tag in s.tags}
     unknown = prefixes - {"O", "B", "I", "E", "S"}
     if unknown:
-        raise DataFormatError(name, None, f"tags with prefixes {', '.join(sorted(unknown))} are not BIO, "
-                              "IOB1 or BIOES (the tag is the last column)")
+        raise DataFormatError(name, None, f"tags with prefixes {', '.join(sorted(unknown))} "
+                              "are not BIO, IOB1 or BIOES (the tag is the last column)")
     if prefixes & {"E", "S"}:
         return "bioes"
     starts_with_i = any(tag.startswith("I-") and (i == 0 or s.tags[i - 1] == "O")

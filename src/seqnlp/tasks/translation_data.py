@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from seqnlp.errors import DataFormatError, DatasetError
 from seqnlp.text.batching import split_dev
 

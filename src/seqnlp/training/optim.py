@@ -94,14 +94,14 @@ def parameter_groups(model: torch.nn.Module, config: TrainerConfig) -> list[Any]
     dense = [p for p in model.parameters() if p.requires_grad and id(p) not in sparse]
     if not sparse:
         return dense
-    # torch's sparse AdaGrad builds its update with the invariant checks off and says so in a
-    # UserWarning at the first step ("explicitly opt in or out"): its own tensors, valid.
-    warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
     if config.optimizer not in SPARSE_OPTIMIZERS or config.momentum:
         raise ValueError(
             f"the model's embeddings have sparse gradients, which {config.optimizer}"
             f"{' with momentum' if config.momentum else ''} cannot take: use adagrad or sgd "
             "without momentum, or dense embeddings")
+    # torch's sparse AdaGrad builds its update with the invariant checks off and says so in a
+    # UserWarning at the first step ("explicitly opt in or out"): its own tensors, valid.
+    warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
     return [{"params": dense}, {"params": list(sparse.values()), "weight_decay": 0.0}]
 
 
@@ -255,8 +255,8 @@ def _clip_sparse(parameters: list[torch.nn.Parameter], clip_norm: float | None,
         for value in values:
             value.detach().clamp_(-clip_value, clip_value)
     if clip_norm is not None:
-        clipped = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(v.detach())
-                                                        for v in values]))
+        clipped = norm if clip_value is None else torch.linalg.vector_norm(
+            torch.stack([torch.linalg.vector_norm(v.detach()) for v in values]))
         scale = torch.clamp(clip_norm / (clipped + 1e-6), max=1.0)
         for value in values:
             value.detach().mul_(scale)
