@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     pools = load_digit_pools(args.seed)
     examples, epochs = (3_000, 3) if args.quick else (args.examples, args.epochs)
-    task = CaptioningTask(pools, examples, 1_000, 64, args.seed)
+    task = CaptioningTask(pools, examples, 1_000, 64, args.seed, shift=args.shift,
+                          fresh=args.fresh)
     trainer = TrainerConfig(**{**TRAINER, "epochs": epochs}, seed=args.seed, progress=False)
 
     def on_step(trainer_: Any, record: dict[str, Any]) -> None:
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": f"{platform.machine()} {os.cpu_count()} CPUs, Python "
                    f"{sys.version.split()[0]}, torch {torch.__version__}",
         "model": MODEL, "trainer": {**TRAINER, "epochs": epochs}, "train_examples": examples,
+        "shift": args.shift, "fresh": args.fresh,
         "train_seconds": round(trained.seconds, 1), "epochs": len(trained.fit.history),
         "dev": {k: round(v, 4) for k, v in trained.dev.items()},
         "history": [{"epoch": h["epoch"] + 1, "train_loss": round(h["train_loss"], 4),
@@ -93,7 +95,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def markdown(report: dict[str, Any]) -> str:
     lines = ["# Digit captioning (held-out handwriting)", "",
              f"{report['date']}, {report['machine']}, {report['threads']} threads; "
-             f"{report['train_examples']:,} training composites, {report['epochs']} epochs, "
+             f"{report['train_examples']:,} training composites"
+             f"{' drawn anew each epoch' if report.get('fresh') else ''}"
+             f"{', digits moved up to %d px' % report['shift'] if report.get('shift') else ''}"
+             f", {report['epochs']} epochs, "
              f"{report['train_seconds'] / 60:.1f} min.", "",
              "| test set | exact match | token accuracy | images/s |", "|---|---|---|---|"]
     for name, scores in report["test"].items():
@@ -108,6 +113,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=TRAINER["epochs"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shift", type=int, default=1,
+                        help="augmentation: move each training digit by up to this many pixels")
+    parser.add_argument("--fresh", action=argparse.BooleanOptionalAction, default=True,
+                        help="draw new training composites every epoch")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS / "caption_digits")
     args = parser.parse_args(argv)

@@ -20,6 +20,7 @@ from seqnlp.tasks.captioning_data import (
     load_digit_pools,
     make_split,
     parse_digits,
+    shifted,
 )
 
 pytest.importorskip("sklearn")
@@ -53,6 +54,52 @@ def test_composites_stand_side_by_side_and_are_captioned_by_name(pools) -> None:
                for k in range(first.shape[1] // 8))
     again = make_split(pools, "test", 50, seed=3)
     assert again.digits == split.digits
+
+
+def test_a_shifted_digit_moves_whole_pixels_and_fills_with_zeros() -> None:
+    image = np.arange(1, 65, dtype=np.float32).reshape(8, 8)
+    assert np.array_equal(shifted(image, 0, 0), image)
+    down_left = shifted(image, 1, -2)
+    assert np.array_equal(down_left[1:, :6], image[:7, 2:])
+    assert not down_left[0].any() and not down_left[:, 6:].any()
+    up_right = shifted(image, -3, 1)
+    assert np.array_equal(up_right[:5, 1:], image[3:, :7])
+    assert not up_right[5:].any() and not up_right[:, 0].any()
+
+
+def test_shifted_composites_hold_each_digit_moved_at_most_shift_pixels(pools) -> None:  # type: ignore[no-untyped-def]
+    split = make_split(pools, "train", 40, seed=3, shift=1)
+    moves = {(down, right) for down in (-1, 0, 1) for right in (-1, 0, 1)}
+    seen = set()
+    for image, digits in zip(split.images, split.digits):
+        for k, digit in enumerate(digits):
+            cell = image[:, 8 * k:8 * (k + 1)]
+            found = {move for move in moves for candidate in pools.pools["train"][digit]
+                     if np.array_equal(shifted(candidate, *move), cell)}
+            assert found, f"cell {k} of {digits} is no training {digit} moved by 1 pixel"
+            seen |= found
+    assert len(seen) > 4  # the moves vary
+    with pytest.raises(ValueError, match="shift"):
+        make_split(pools, "train", 1, seed=0, shift=8)
+
+
+def test_fresh_training_composites_are_new_each_epoch_and_dev_stays(pools) -> None:  # type: ignore[no-untyped-def]
+    from seqnlp.tasks.captioning import CaptioningTask
+
+    fixed = CaptioningTask(pools, 200, 50, 32, seed=1)
+    fresh = CaptioningTask(pools, 200, 50, 32, seed=1, fresh=True)
+    first, again = fresh.train_batches(fresh.vocabs, None, 1)(0), \
+        fixed.train_batches(fixed.vocabs, None, 1)(0)
+    assert all(torch.equal(a["images"], b["images"]) for a, b in zip(first, again))
+    second = fresh.train_batches(fresh.vocabs, None, 1)(1)
+    assert sum(len(b["target"]) for b in second) == 200
+    assert not all(a["images"].shape == b["images"].shape and torch.equal(a["images"], b["images"])
+                   for a, b in zip(fresh.train_batches(fresh.vocabs, None, 1)(1),
+                                   fixed.train_batches(fixed.vocabs, None, 1)(1)))
+    assert [b["images"].shape for b in second] == \
+        [b["images"].shape for b in fresh.train_batches(fresh.vocabs, None, 1)(1)]  # seeded
+    assert all(torch.equal(a["images"], b["images"]) for a, b in
+               zip(fresh.dev_batches(fresh.vocabs, None), fixed.dev_batches(fixed.vocabs, None)))
 
 
 @pytest.mark.parametrize("text, digits", [("3 1 4", (3, 1, 4)), ("314", (3, 1, 4)),

@@ -49,6 +49,9 @@ OPTIONS = [
     Option("dev_examples", 1_000, "Dev composites (from the dev images).", section="data",
            low=10, high=1_000_000),
     Option("max_digits", 4, "The most digits per image.", section="data", low=1, high=16),
+    Option("shift", 1, "Move each digit of a training composite by up to this many pixels "
+           "(augmentation; 0: as drawn).", section="data", low=0, high=7),
+    Option("fresh", True, "Draw new training composites every epoch.", section="data"),
     Option("split_seed", 0, "Seeds the train / dev / test split of the digit images.",
            section="data", low=0, high=2**31 - 1),
     Option("channels", 64, "CNN feature-column width.", section="model", low=2, high=4096),
@@ -82,7 +85,7 @@ def train(run: Resolved) -> None:
 
     pools = load_digit_pools(run["split_seed"])
     task = CaptioningTask(pools, run["examples"], run["dev_examples"], run["batch_size"],
-                          run["seed"], run["max_digits"])
+                          run["seed"], run["max_digits"], run["shift"], run["fresh"])
     echo(f"data: {len(task.train):,} train and {len(task.dev):,} dev composites of 1-"
          f"{run['max_digits']} digits, from {_count(pools, 'train'):,} and "
          f"{_count(pools, 'dev'):,} digit images ({_count(pools, 'test'):,} held out for test)")

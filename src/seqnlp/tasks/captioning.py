@@ -95,6 +95,10 @@ class CaptioningTask:
         batch_size: images per update.
         seed: seeds the composites (the image split has its own seed in `pools`).
         max_digits: the most digits per composite.
+        shift: training composites move each digit by up to this many pixels
+            (augmentation; dev composites are never moved).
+        fresh: draw `train_examples` new training composites every epoch (epoch 1 reads
+            the same ones as without it), rather than reading the same ones again.
     """
 
     kind = KIND
@@ -103,10 +107,11 @@ class CaptioningTask:
 
     def __init__(self, pools: DigitPools, train_examples: int = 20_000,
                  dev_examples: int = 1_000, batch_size: int = 64, seed: int = 0,
-                 max_digits: int = 4) -> None:
+                 max_digits: int = 4, shift: int = 0, fresh: bool = False) -> None:
         self.pools, self.batch_size, self.seed = pools, batch_size, seed
-        self.max_digits = max_digits
-        self.train = make_split(pools, "train", train_examples, seed, max_digits=max_digits)
+        self.max_digits, self.shift, self.fresh = max_digits, shift, fresh
+        self.train = make_split(pools, "train", train_examples, seed, max_digits=max_digits,
+                                shift=shift)
         self.dev = make_split(pools, "dev", dev_examples, seed, max_digits=max_digits)
         self.vocabs = {"tokens": caption_vocab()}
 
@@ -122,7 +127,13 @@ class CaptioningTask:
         return {"train_examples": len(self.train), "dev_examples": len(self.dev)}
 
     def train_batches(self, vocabs: dict[str, Vocab], config: Any, seed: int) -> Callable:
-        return lambda epoch: self._batches(self.train, True, seed + epoch)
+        return lambda epoch: self._batches(self._train_split(epoch), True, seed + epoch)
+
+    def _train_split(self, epoch: int) -> CaptionSplit:
+        if not self.fresh or epoch == 0:
+            return self.train
+        return make_split(self.pools, "train", len(self.train), (self.seed << 16) + epoch,
+                          max_digits=self.max_digits, shift=self.shift)
 
     def dev_batches(self, vocabs: dict[str, Vocab], config: Any) -> list[dict]:
         return self._batches(self.dev, False, 0)

@@ -70,25 +70,44 @@ def load_digit_pools(seed: int = 0, dev_share: float = 0.1, test_share: float = 
     return DigitPools(pools, seed)
 
 
-def compose(pool: list[np.ndarray], digits: tuple[int, ...], rng: np.random.Generator
-            ) -> np.ndarray:
-    """One image of `digits` side by side, each a random image of that digit from `pool`."""
+def compose(pool: list[np.ndarray], digits: tuple[int, ...], rng: np.random.Generator,
+            shift: int = 0) -> np.ndarray:
+    """One image of `digits` side by side, each a random image of that digit from `pool`,
+    each moved by up to `shift` pixels up/down and left/right within its 8x8 cell (zeros
+    fill what it leaves; 0: as drawn)."""
     parts = [pool[d][rng.integers(len(pool[d]))] for d in digits]
+    if shift:
+        parts = [shifted(part, *rng.integers(-shift, shift + 1, size=2)) for part in parts]
     return np.concatenate(parts, axis=1)  # (8, 8n)
 
 
+def shifted(image: np.ndarray, down: int, right: int) -> np.ndarray:
+    """`image` moved `down` rows and `right` columns (negative: up, left), zero-filled."""
+    out = np.zeros_like(image)
+    height, width = image.shape
+    rows = slice(max(down, 0), height + min(down, 0))
+    cols = slice(max(right, 0), width + min(right, 0))
+    out[rows, cols] = image[max(-down, 0):height - max(down, 0),
+                            max(-right, 0):width - max(right, 0)]
+    return out
+
+
 def make_split(pools: DigitPools, split: str, count: int, seed: int,
-               min_digits: int = 1, max_digits: int = MAX_DIGITS) -> CaptionSplit:
+               min_digits: int = 1, max_digits: int = MAX_DIGITS, shift: int = 0
+               ) -> CaptionSplit:
     """`count` composites of `min_digits`-`max_digits` random digits from one split's
-    images (the number of digits uniform, each digit uniform)."""
+    images (the number of digits uniform, each digit uniform); `shift`: each digit moved
+    by up to that many pixels (`compose`; augmentation for training composites)."""
     if not 1 <= min_digits <= max_digits:
         raise ValueError(f"need 1 <= min_digits <= max_digits, got {min_digits}, {max_digits}")
+    if not 0 <= shift < IMAGE_SIZE:
+        raise ValueError(f"shift must be in [0, {IMAGE_SIZE}), got {shift}")
     rng = np.random.default_rng([seed, ("train", "dev", "test").index(split)])
     images, labels = [], []
     for _ in range(count):
         n = int(rng.integers(min_digits, max_digits + 1))
         digits = tuple(int(d) for d in rng.integers(0, 10, size=n))
-        images.append(compose(pools.pools[split], digits, rng))
+        images.append(compose(pools.pools[split], digits, rng, shift))
         labels.append(digits)
     return CaptionSplit(images, labels)
 
