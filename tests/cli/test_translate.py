@@ -96,3 +96,17 @@ def test_n_best_above_the_beam_is_refused(trained: tuple[Path, Path, Path],
     code, _, err = run_cli(capsys, "translate", "run", str(trained[0]), "--n-best", "3",
                            "Eins.")
     assert code == 1 and "--beam of at least 3" in err
+
+
+def test_both_stopping_rules_translate_and_another_is_refused(
+        trained: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    model = str(trained[0])
+    outputs = {}
+    for rule in ("exact", "heuristic"):
+        code, outputs[rule], err = run_cli(capsys, "translate", "run", model, "--beam", "3",
+                                           "--stopping", rule, "Zwei drei.", "Eins.")
+        assert code == 0, err
+        assert len(outputs[rule].splitlines()) == 2
+    code, _, err = run_cli(capsys, "translate", "run", model, "--beam", "3", "--stopping",
+                           "soon", "Eins.")
+    assert code == 1 and "--stopping must be one of" in err and "soon" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 import pytest
 import torch
@@ -135,11 +136,81 @@ def test_stopping_early_never_changes_the_result(
 
     early = search()
     # Only a sentence with no alive prefix may close: every search runs to max_len.
-    def never_early(self: object, best_alive: float, max_len: int) -> bool:
+    def never_early(self: object, best_alive: float, max_len: int,
+                    length: int | None = None) -> bool:
         return best_alive == -math.inf
 
     monkeypatch.setattr(beam_module._Pool, "is_closed", never_early)
     assert search() == early
+
+
+class CountingStep:
+    """A TinyRNN step that counts its calls; with `ends_at`, the end token grows likely
+    after that many steps, as a translation model's does near the source's length (the
+    state carries each row's step count)."""
+
+    def __init__(self, model: TinyRNN, ends_at: int | None = None) -> None:
+        self.model, self.ends_at, self.calls = model, ends_at, 0
+
+    def start(self, batch: int) -> Any:
+        inner = self.model.initial_state(batch)
+        return inner if self.ends_at is None else (inner, torch.zeros(batch, dtype=torch.float64))
+
+    def __call__(self, state: Any, tokens: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        self.calls += 1
+        if self.ends_at is None:
+            return self.model(state, tokens)
+        inner, steps = state
+        log_probs, inner = self.model(inner, tokens)
+        steps = steps + 1
+        log_probs = log_probs.clone()
+        log_probs[:, EOS] += 0.5 * (steps - self.ends_at)
+        return torch.log_softmax(log_probs, dim=-1), (inner, steps)
+
+
+@pytest.mark.parametrize(("kind", "alpha"), [("gnmt", 0.0), ("none", 0.0)])
+def test_without_a_length_penalty_the_heuristic_stop_is_the_exact_one(
+    kind: str, alpha: float
+) -> None:
+    model = TinyRNN(vocab_size=8, seed=5, sharpness=1.5)
+    runs = {}
+    state = CountingStep(model, ends_at=6).start(6)  # random memories: drawn once
+    for stopping in ("exact", "heuristic"):
+        step = CountingStep(model, ends_at=6)
+        runs[stopping] = (beam_search(step, state, 1, EOS, 4, max_len=20, length_penalty=kind,
+                                      alpha=alpha, n_best=4, stopping=stopping), step.calls)
+    assert runs["exact"] == runs["heuristic"]
+
+
+def test_with_a_length_penalty_the_heuristic_stop_takes_fewer_steps_and_rarely_loses() -> None:
+    # The exact bound divides an alive prefix's log-probability by lp(max_len), so with
+    # alpha 1 a sentence stays open nearly to max_len; the heuristic closes it once no
+    # alive prefix would beat the pool by ending at the next step.
+    exact_calls = heuristic_calls = worse = same = 0
+    for seed in range(12):
+        model = TinyRNN(vocab_size=10, seed=seed, sharpness=2.0)
+        found = {}
+        state = CountingStep(model, ends_at=4 + seed % 5).start(4)
+        for stopping in ("exact", "heuristic"):
+            step = CountingStep(model, ends_at=4 + seed % 5)
+            found[stopping] = beam_search(step, state, 1, EOS, 4, max_len=40, alpha=1.0,
+                                          stopping=stopping)
+            if stopping == "exact":
+                exact_calls += step.calls
+            else:
+                heuristic_calls += step.calls
+        for exact, heuristic in zip(found["exact"], found["heuristic"]):
+            assert heuristic[0].score <= exact[0].score + 1e-12  # exact is never beaten
+            worse += heuristic[0].score < exact[0].score - 1e-12
+            same += heuristic[0].tokens == exact[0].tokens
+    assert heuristic_calls < exact_calls * 0.95  # measured: 258 against 298 steps
+    assert same >= 44 and worse <= 4  # measured: all 48 the same
+
+
+def test_an_unknown_stopping_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match="stopping must be one of"):
+        model = TinyRNN(vocab_size=4)
+        beam_search(model, model.initial_state(1), 1, EOS, 2, max_len=4, stopping="soon")
 
 
 def check_hypotheses(

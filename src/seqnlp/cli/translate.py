@@ -37,7 +37,7 @@ from seqnlp.cli.common import (
     trainer_config,
     trainer_options,
 )
-from seqnlp.errors import SeqnlpError
+from seqnlp.errors import SeqnlpError, one_of
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
@@ -198,9 +198,21 @@ def _load(model: Path) -> tuple[Any, list[str]]:
 BEAM = typer.Option(1, "--beam", min=1, max=100, help="Beam size (1: greedy search).")
 ALPHA = typer.Option(1.0, "--alpha", min=0.0, max=10.0, help="Beam search's GNMT "
                      "length-penalty exponent (0: raw log-probability).")
+STOPPING = typer.Option("exact", "--stopping", help="Beam search's stopping rule: heuristic "
+                        "(a sentence closes once no alive prefix would beat its --beam finished "
+                        "ones by ending now) or exact (while any could, by the length "
+                        "penalty's bound; slower).")
 BATCH = typer.Option(64, "--batch-size", min=1, max=4096, help="Sentences decoded together.")
 REPLACE_UNK = typer.Option(False, "--replace-unk/--no-replace-unk", help="Replace each "
                            "unknown output word by the source token it attends to most.")
+
+
+def _stopping(value: str) -> str:
+    from seqnlp.decoding.beam import STOPPING as RULES
+
+    if value not in RULES:
+        raise SeqnlpError(f"--stopping must be one of {one_of(RULES)}, got {value!r}")
+    return value
 
 
 @app.command("eval")
@@ -211,6 +223,7 @@ def evaluate(
                              "SRC_FILE,TGT_FILE to score instead of a split."),
     beam: int = BEAM,
     alpha: float = ALPHA,
+    stopping: str = STOPPING,
     batch_size: int = BATCH,
     replace_unk: bool = REPLACE_UNK,
 ) -> None:
@@ -225,7 +238,8 @@ def evaluate(
     if not pairs:
         raise SeqnlpError(f"{name}: holds no sentence pairs to score")
     scores = evaluate_translator(translator, pairs, beam, batch_size,
-                                 alpha if beam > 1 else 0.0, replace_unk)
+                                 alpha if beam > 1 else 0.0, replace_unk,
+                                 _stopping(stopping))
     typer.echo(format_scores(scores, name))
 
 
@@ -238,6 +252,7 @@ def run(
                                            "sentence per line (default: stdin)."),
     beam: int = BEAM,
     alpha: float = ALPHA,
+    stopping: str = STOPPING,
     n_best: int = typer.Option(1, "--n-best", min=1, max=100, help="Translations per "
                                "sentence, best first, tab-separated with their "
                                "log-probabilities when above 1 (at most --beam)."),
@@ -259,7 +274,8 @@ def run(
                           "drop --attention-plot")
     lines = list(texts or []) or _input_lines(input_file)
     outputs = translator.translate(lines, beam, batch_size, alpha if beam > 1 else 0.0,
-                                   n_best, replace_unk, attention=attention_plot is not None)
+                                   n_best, replace_unk, attention=attention_plot is not None,
+                                   stopping=_stopping(stopping))
     for output in outputs:
         if n_best == 1:
             typer.echo(printable(output.text))

@@ -14,8 +14,20 @@ finished hypotheses by normalised score. A closed sentence's rows stay in the ba
 every sentence is closed; their extensions are ignored.
 
 Stopping rule: a sentence is closed when its pool holds K hypotheses and no alive prefix
-can beat the worst of them -- the bound is `LengthPenalty.best_reachable`, exact for
-log-probabilities <= 0 -- or when it has no alive prefix left. At `max_len`, the alive
+can beat the worst of them, or when it has no alive prefix left. `stopping` says what "can
+beat" means:
+
+    "exact"      the bound `LengthPenalty.best_reachable`: the prefix's log-probability
+                 divided by the divisor of `max_len` (exact for log-probabilities <= 0:
+                 nothing better can be missed);
+    "heuristic"  the prefix's score were it to end at the next step with no further loss,
+                 log_prob / lp(t + 1) (the common practice, e.g. Hugging Face's default:
+                 with a length penalty the exact bound keeps nearly every sentence open
+                 until `max_len`, since a long enough continuation could in principle cost
+                 nothing; the heuristic can only miss a hypothesis whose remaining tokens
+                 all but cost nothing).
+
+Without a length penalty (alpha 0, "none") both are the same rule. At `max_len`, the alive
 prefixes of open sentences enter the pool unfinished (``ended=False``, no `eos`).
 """
 
@@ -27,6 +39,7 @@ from typing import Any
 import torch
 
 from seqnlp.decoding.greedy import check_lengths
+from seqnlp.errors import one_of
 from seqnlp.decoding.penalties import LengthPenalty
 from seqnlp.decoding.state import (
     ReorderFn,
@@ -40,6 +53,7 @@ from seqnlp.decoding.state import (
 )
 
 _NEG_INF = float("-inf")
+STOPPING = ("exact", "heuristic")
 
 
 @dataclass(frozen=True)
@@ -74,13 +88,19 @@ class _Pool:
         self.hypotheses.sort(key=lambda hyp: -hyp.score)  # stable: ties keep arrival order
         del self.hypotheses[self.capacity:]
 
-    def is_closed(self, best_alive: float, max_len: int) -> bool:
-        """Whether no alive prefix (best raw log-prob `best_alive`) can enter the pool."""
+    def is_closed(self, best_alive: float, max_len: int, length: int | None = None) -> bool:
+        """Whether no alive prefix (best raw log-prob `best_alive`) can enter the pool: by
+        the exact bound over `max_len`, or, given the prefixes' `length`, by the score they
+        would have ending at the next step (the "heuristic" stopping rule)."""
         if best_alive == _NEG_INF:
             return True
         if len(self.hypotheses) < self.capacity:
             return False
-        return self.penalty.best_reachable(best_alive, max_len) <= self.hypotheses[-1].score
+        if length is None:
+            best = self.penalty.best_reachable(best_alive, max_len)
+        else:
+            best = self.penalty.score(best_alive, min(length + 1, max_len))
+        return best <= self.hypotheses[-1].score
 
 
 @torch.no_grad()
@@ -97,6 +117,7 @@ def beam_search(
     n_best: int = 1,
     reorder: ReorderFn = reorder_state,
     repeat: RepeatFn = repeat_state,
+    stopping: str = "exact",
 ) -> list[list[Hypothesis]]:
     """Find high-scoring sequences for each sentence of a batch with a beam of `beam_size`.
 
@@ -120,12 +141,16 @@ def beam_search(
         n_best: hypotheses returned per sentence, at most `beam_size`.
         reorder: ``reorder(state, index (B*K,))`` selects rows (default `reorder_state`).
         repeat: ``repeat(state, K)`` repeats each row K times (default `repeat_state`).
+        stopping: ``"exact"`` or ``"heuristic"``: when a sentence with K finished
+            hypotheses stops (see the module docstring; the same without a length penalty).
 
     Returns:
         For each sentence, up to `n_best` distinct `Hypothesis` objects sorted by score,
         best first (fewer only when fewer than `n_best` sequences have finite log-prob).
     """
     _check_beam(beam_size, n_best, max_len, min_len)
+    if stopping not in STOPPING:
+        raise ValueError(f"stopping must be one of {one_of(STOPPING)}, got {stopping!r}")
     penalty = LengthPenalty(length_penalty, alpha)
     start = start_tokens(bos, state)  # (B,)
     batch, k = start.numel(), beam_size
@@ -148,7 +173,7 @@ def beam_search(
         scores, rows, tokens = _next_beams(top, parent, token, eos, k)
         history = torch.cat([history[rows], tokens[:, None]], dim=1)
         state = reorder(state, rows)
-        _update_closed(pools, closed, scores, max_len)
+        _update_closed(pools, closed, scores, max_len, t if stopping == "heuristic" else None)
         if all(closed):
             break
     _collect_unfinished(pools, closed, history, scores)
@@ -218,10 +243,11 @@ def _next_beams(
 
 
 def _update_closed(
-    pools: list[_Pool], closed: list[bool], scores: torch.Tensor, max_len: int
+    pools: list[_Pool], closed: list[bool], scores: torch.Tensor, max_len: int,
+    length: int | None
 ) -> None:
     for b, row in enumerate(scores.tolist()):  # a plain max over K floats per sentence
-        closed[b] = closed[b] or pools[b].is_closed(max(row), max_len)
+        closed[b] = closed[b] or pools[b].is_closed(max(row), max_len, length)
 
 
 def _collect_unfinished(

@@ -359,8 +359,8 @@ class Seq2Seq(nn.Module):
 
 @torch.no_grad()
 def decode_ids(step: Any, state: Any, batch: int, beam_size: int, max_len: int,
-               min_len: int = 0, alpha: float = 0.0, n_best: int = 1
-               ) -> list[list[tuple[list[int], float]]]:
+               min_len: int = 0, alpha: float = 0.0, n_best: int = 1,
+               stopping: str = "exact") -> list[list[tuple[list[int], float]]]:
     """Decode B rows from a decoder `state` with greedy search (beam 1) or beam search.
 
     Args:
@@ -371,6 +371,8 @@ def decode_ids(step: Any, state: Any, batch: int, beam_size: int, max_len: int,
         max_len, min_len: bounds on the generated tokens, `<eos>` included.
         alpha: the GNMT length-penalty exponent of beam search (0: raw log-probability).
         n_best: hypotheses per row (beam search; at most `beam_size`).
+        stopping: beam search's stopping rule, "exact" or "heuristic"
+            (`seqnlp.decoding.beam`).
 
     Returns:
         For each row, up to `n_best` pairs (token ids without `<eos>`, log-probability),
@@ -385,7 +387,8 @@ def decode_ids(step: Any, state: Any, batch: int, beam_size: int, max_len: int,
         rows = found.tokens.tolist()
         return [[(_strip(rows[b]), float(found.log_prob[b]))] for b in range(batch)]
     hypotheses = beam_search(step, state, bos, EOS_INDEX, beam_size, max_len, min_len=min_len,
-                             alpha=alpha, n_best=n_best, reorder=_reorder_beams)
+                             alpha=alpha, n_best=n_best, reorder=_reorder_beams,
+                             stopping=stopping)
     return [[(_strip(list(h.tokens)), h.log_prob) for h in row] for row in hypotheses]
 
 

@@ -28,6 +28,7 @@ from seqnlp.text.vocab import DEFAULT_SPECIALS, Vocab
 
 KIND = "seq2seq"
 MAX_DECODE_LEN = 256  # generated tokens per sentence, at most
+DEFAULT_STOPPING = "exact"  # beam search's stopping rule (seqnlp.decoding.beam.STOPPING)
 
 
 @dataclass
@@ -71,7 +72,8 @@ class Translator:
 
     def translate(self, texts: Sequence[str], beam: int = 1, batch_size: int = 64,
                   alpha: float = 0.0, n_best: int = 1, replace_unk: bool = False,
-                  attention: bool = False, min_len: int = 0) -> list[Translation]:
+                  attention: bool = False, min_len: int = 0,
+                  stopping: str = DEFAULT_STOPPING) -> list[Translation]:
         """Translate raw sentences, in batches of similar length; output in input order.
 
         Args:
@@ -83,6 +85,10 @@ class Translator:
             replace_unk: replace each `<unk>` by the source token it attends to most.
             attention: return the attention matrix of each translation.
             min_len: the fewest tokens generated, `<eos>` included.
+            stopping: beam search's stopping rule (`seqnlp.decoding.beam`): "heuristic"
+                closes a sentence once no alive prefix would beat its K finished ones by
+                ending now; "exact" keeps it open while any could by the length penalty's
+                bound (slower, the same translations without a length penalty).
         """
         self.model.eval()
         source_tokens = [self.source_tokenizer.tokenize(t) for t in texts]
@@ -95,21 +101,21 @@ class Translator:
         for start in range(0, len(todo), batch_size):
             chunk = todo[start:start + batch_size]
             done = self._translate_batch([source_tokens[i] for i in chunk], beam, alpha, n_best,
-                                         replace_unk, attention, min_len)
+                                         replace_unk, attention, min_len, stopping)
             for i, translation in zip(chunk, done):
                 results[i] = translation
         return [r for r in results if r is not None]
 
     @torch.no_grad()
     def _translate_batch(self, sources: list[list[str]], beam: int, alpha: float, n_best: int,
-                         replace_unk: bool, attention: bool, min_len: int
-                         ) -> list[Translation]:
+                         replace_unk: bool, attention: bool, min_len: int,
+                         stopping: str = "exact") -> list[Translation]:
         device = next(self.model.parameters()).device
         source, lengths = pad_ids([self.source_vocab.encode(s) for s in sources], device)
         max_len = min(MAX_DECODE_LEN, int(1.5 * source.size(1)) + 10)
         state = self.model.start(source, lengths)
         found = decode_ids(self.model.step, state, len(sources), beam, max_len,
-                           min(min_len, max_len), alpha, n_best)
+                           min(min_len, max_len), alpha, n_best, stopping)
         best = [row[0][0] for row in found]
         weights = None
         if (attention or replace_unk) and self.model.config.attention != "none":
@@ -154,11 +160,12 @@ def pad_ids(rows: Sequence[np.ndarray], device: torch.device | None = None
 
 def evaluate_translator(translator: Translator, pairs: Sequence[tuple[str, str]],
                         beam: int = 1, batch_size: int = 64, alpha: float = 0.0,
-                        replace_unk: bool = False) -> dict[str, Any]:
+                        replace_unk: bool = False, stopping: str = DEFAULT_STOPPING
+                        ) -> dict[str, Any]:
     """sacreBLEU, chrF and tokenized BLEU of `pairs`, with decoding speed."""
     start = time.perf_counter()
     outputs = translator.translate([s for s, _ in pairs], beam, batch_size, alpha,
-                                   replace_unk=replace_unk)
+                                   replace_unk=replace_unk, stopping=stopping)
     seconds = time.perf_counter() - start
     scores = translation_scores([o.text for o in outputs], [t for _, t in pairs])
     scores.update({"beam": beam, "decode_seconds": seconds,
