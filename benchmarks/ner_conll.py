@@ -63,12 +63,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         vectors = KeyedVectors.load_word2vec_format(args.vectors)
     trainer = dict(TRAINER, epochs=2 if args.quick else TRAINER["epochs"])
     config = TrainerConfig(**trainer, device="cpu", progress=sys.stderr.isatty(), seed=0,
-                           checkpoint_dir=str(CACHE / f"ckpt{'-quick' if args.quick else ''}"))
-    task = TaggingTask(data, BATCH_SIZE, vectors=vectors, chars=True)
+                           checkpoint_dir=str(CACHE / f"ckpt-{args.slug}"
+                                              f"{'-quick' if args.quick else ''}"))
+    task = TaggingTask(data, BATCH_SIZE, vectors=vectors, chars=True,
+                       vector_words=args.vector_words)
     start = time.perf_counter()
     trained = train_task(task, MODEL, config, resume=True, on_step=_printer(start))
     seconds = time.perf_counter() - start
-    path = CACHE / f"ner{'-quick' if args.quick else ''}.pt"
+    path = CACHE / f"ner-{args.slug}{'-quick' if args.quick else ''}.pt"
     save_trained(path, task, trained, {"dev_f1": trained.dev.get("f1")})
     from seqnlp.models import load_model
 
@@ -76,6 +78,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(test.pop("_text"), flush=True)
     return {"model": MODEL, "trainer": trainer, "batch_size": BATCH_SIZE,
             "vectors": str(args.vectors) if args.vectors else None,
+            "vector_words": args.vector_words,
             "parameters": count_parameters(trained.model), "train_seconds": round(seconds, 1),
             "epochs_run": trained.fit.epochs_completed,
             "best_epoch": (trained.fit.best_epoch or 0) + 1,
@@ -133,6 +136,8 @@ def markdown(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vectors", type=Path, default=None)
+    parser.add_argument("--vector-words", type=int, default=0,
+                        help="with --vectors: up to this many vector words join the vocabulary")
     parser.add_argument("--name", default=None, help="the row's name (default: from --vectors)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
@@ -143,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     path = out / "ner_conll.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     name = args.name or ("random embeddings" if not args.vectors else f"vectors {args.vectors.name}")
+    args.slug = "".join(c if c.isalnum() else "-" for c in name.lower())[:60]
     results[name] = {"environment": environment(args), **run(args)}
     out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")

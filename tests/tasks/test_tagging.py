@@ -201,3 +201,74 @@ def test_length_batches_bound_items_and_characters() -> None:
     for batch in batches:
         assert len(batch) <= 3
         assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 100
+
+
+def _city_corpus(tmp_path: Path, names: list[str]) -> Path:
+    rng = random.Random(2)
+    others = ["he", "went", "to", "and", "saw"]
+    lines = []
+    for _ in range(300):
+        words = [rng.choice(others) for _ in range(rng.randint(2, 5))]
+        at = rng.randrange(len(words) + 1)
+        tagged = [f"{w} O" for w in words[:at]] + [f"{rng.choice(names)} B-LOC"] + \
+            [f"{w} O" for w in words[at:]]
+        lines.append("\n".join(tagged) + "\n")
+    path = tmp_path / "ner.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _lowercased_vectors() -> object:
+    """Lower-cased vectors in which every city lies near one direction, other words near
+    another: the cities the training data lacks (madrid, lisbon) sit with the ones it has."""
+    import numpy as np
+
+    from seqnlp.word2vec import KeyedVectors
+
+    words = ["he", "paris", "went", "berlin", "madrid", "to", "rome", "lisbon", "and", "saw",
+             "oslo", "zzz"]
+    rng = np.random.default_rng(0)
+    rows = []
+    for word in words:
+        base = np.zeros(16, dtype=np.float32)
+        base[0 if word in ("paris", "berlin", "madrid", "rome", "lisbon", "oslo") else 1] = 3.0
+        rows.append(base + rng.normal(0, 0.1, 16).astype(np.float32))
+    return KeyedVectors(np.stack(rows), words)
+
+
+def test_vector_words_join_the_vocabulary_and_unknown_words_are_looked_up_lowercased(
+        tmp_path: Path) -> None:
+    from seqnlp.tasks.tagging import encode_tagging
+
+    data = load_tagging_data("ner", str(_city_corpus(tmp_path, ["Paris", "Berlin", "Rome"])),
+                             dev_fraction=0.1, seed=0)
+    vectors = _lowercased_vectors()
+    plain = TaggingTask(data, vectors=vectors).build_vocabs()["tokens"]
+    assert "madrid" not in plain.stoi
+    task = TaggingTask(data, vectors=vectors, vector_words=11)  # all but "zzz"
+    tokens = task.build_vocabs()["tokens"]
+    assert tokens.itos[:len(plain)] == plain.itos  # training words keep their ids
+    added = tokens.itos[len(plain):]
+    assert added == ("paris", "berlin", "madrid", "rome", "lisbon", "oslo")  # file order
+    assert "he" in plain.stoi and "zzz" not in tokens.stoi
+    ids = encode_tagging([["Madrid", "Rome", "Zzz", "saw"]], {"tokens": tokens},
+                         with_tags=False, lowercase_unknown=True).tokens[0]
+    assert ids.tolist() == [tokens.stoi["madrid"], tokens.stoi["Rome"], tokens.unk_index,
+                            tokens.stoi["saw"]]
+    same = encode_tagging([["Madrid"]], {"tokens": tokens}, with_tags=False).tokens[0]
+    assert same.tolist() == [tokens.unk_index]
+    with pytest.raises(ValueError, match="vector_words"):
+        TaggingTask(data, vectors=vectors, vector_words=-1)
+
+
+def test_a_city_only_the_vectors_know_is_tagged_through_its_vector(tmp_path: Path) -> None:
+    data = load_tagging_data("ner", str(_city_corpus(tmp_path, ["Paris", "Berlin", "Rome"])),
+                             dev_fraction=0.1, seed=0)
+    task = TaggingTask(data, batch_size=16, vectors=_lowercased_vectors(), vector_words=100)
+    trained = train_task(task, {"hidden_size": 16},
+                         TrainerConfig(epochs=3, lr=1e-2, progress=False))
+    save_trained(tmp_path / "ner.pt", task, trained)
+    loaded = load_model(tmp_path / "ner.pt")
+    assert loaded.lowercase_unknown
+    assert tag_sentences(loaded, [["he", "saw", "Madrid"], ["Lisbon", "and", "Oslo"]]) == \
+        [["O", "O", "B-LOC"], ["B-LOC", "O", "B-LOC"]]

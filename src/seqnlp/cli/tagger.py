@@ -68,6 +68,10 @@ OPTIONS = [
     Option("embeddings", None, "Token vectors in word2vec text or binary format (default: none, "
            "random vectors).",
            section="data", type=Path),
+    Option("vector_words", 0, "With --embeddings: up to this many of the vectors' words (most "
+           "frequent first) join the vocabulary, so that words the training data lacks keep "
+           "their pretrained vectors, and unknown words are also looked up lower-cased "
+           "(0: training words only).", section="data", low=0, high=10_000_000),
     Option("encoder", "lstm", "Encoder (idcnn: iterated dilated CNN, the fast one).",
            section="model", choices=ENCODERS),
     Option("embedding_dim", 100, "Token embedding size.", section="model", low=1, high=4096),
@@ -115,7 +119,8 @@ def train(run: Resolved) -> None:
     task = TaggingTask(data, run["batch_size"], run["max_vocab"] or None, run["min_count"],
                        run["bigram_min_count"], vectors, bigrams=bool(options["bigram_dim"]),
                        chars=bool(options["char_filters"]),
-                       bigram_max_vocab=run["bigram_max_vocab"] or None)
+                       bigram_max_vocab=run["bigram_max_vocab"] or None,
+                       vector_words=run["vector_words"])
     printer = EpochPrinter(_epoch_line)
     trained = train_task(task, options, trainer, resume=run["resume"], on_start=_print_start,
                          on_step=printer)

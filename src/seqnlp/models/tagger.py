@@ -238,16 +238,20 @@ class LoadedTagger(LoadedModel):
     Attributes:
         task: "cws" (words from BMES tags over characters) or "ner" (spans over tokens).
         normalize: how text was normalised before tagging ("nfkc" for Chinese, "" none).
+        lowercase_unknown: a token the vocabulary lacks is looked up lower-cased (models
+            whose vocabulary holds the words of lower-cased pretrained vectors).
     """
 
     task: str = "cws"
     normalize: str = ""
-    extra_fields: ClassVar[tuple[str, ...]] = ("task", "normalize")
+    lowercase_unknown: bool = False
+    extra_fields: ClassVar[tuple[str, ...]] = ("task", "normalize", "lowercase_unknown")
 
     def __post_init__(self) -> None:
         if self.task not in ("cws", "ner"):
             raise ValueError(f"unknown tagging task {self.task!r}")
         self.normalize = self.normalize or ""
+        self.lowercase_unknown = bool(self.lowercase_unknown)
 
 
 def describe(config: TaggerConfig) -> dict[str, Any]:

@@ -158,7 +158,8 @@ def tag_sentences(loaded: Any, sentences: Sequence[Sequence[str]], batch_size: i
     tags = loaded.model.config.tags
     result: list[list[str]] = [[] for _ in sentences]
     real = [i for i, s in enumerate(sentences) if len(s)]
-    encoded = encode_tagging([sentences[i] for i in real], loaded.vocabs, with_tags=False)
+    encoded = encode_tagging([sentences[i] for i in real], loaded.vocabs, with_tags=False,
+                             lowercase_unknown=getattr(loaded, "lowercase_unknown", False))
     for index, path in zip(real, _decode(loaded.model, encoded, batch_size)):
         result[index] = [tags[t] for t in path]
     return result

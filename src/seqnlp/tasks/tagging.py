@@ -53,15 +53,22 @@ def bigrams_of(tokens: Sequence[str]) -> list[tuple[str, str]]:
 
 def build_tagging_vocabs(data: TaggingData, max_vocab: int | None = None, min_count: int = 1,
                          bigrams: bool = False, bigram_min_count: int = 2,
-                         chars: bool = False, bigram_max_vocab: int | None = None
-                         ) -> dict[str, Vocab]:
-    """Vocabularies from the training split: tokens, tags, and optionally bigrams and chars."""
+                         chars: bool = False, bigram_max_vocab: int | None = None,
+                         extra_tokens: Sequence[str] = ()) -> dict[str, Vocab]:
+    """Vocabularies from the training split: tokens, tags, and optionally bigrams and chars.
+
+    `extra_tokens` (the words of pretrained vectors, say) join the token vocabulary after
+    the training tokens, those it does not hold yet, in their order.
+    """
     sentences = data.train
-    vocabs = {
-        "tokens": Vocab.build((s.tokens for s in sentences), min_count=min_count,
-                              max_size=max_vocab, specials=SPECIALS),
-        "tags": Vocab(data.tag_names),
-    }
+    tokens = Vocab.build((s.tokens for s in sentences), min_count=min_count,
+                         max_size=max_vocab, specials=SPECIALS)
+    if extra_tokens:
+        known = set(tokens.itos)
+        added = [t for t in dict.fromkeys(extra_tokens) if t not in known]
+        tokens = Vocab([*tokens.itos, *added], [*tokens.counts, *[0] * len(added)],
+                       specials=SPECIALS)
+    vocabs = {"tokens": tokens, "tags": Vocab(data.tag_names)}
     if bigrams:
         counts: Counter[str] = Counter()
         for s in sentences:  # each bigram once per occurrence (the pairs share them)
@@ -76,14 +83,23 @@ def build_tagging_vocabs(data: TaggingData, max_vocab: int | None = None, min_co
 
 
 def encode_tagging(sentences: Sequence[TaggedSentence] | Sequence[Sequence[str]],
-                   vocabs: dict[str, Vocab], with_tags: bool = True) -> EncodedTagging:
-    """Id arrays of `sentences` (TaggedSentence, or plain token lists with `with_tags=False`).
+                   vocabs: dict[str, Vocab], with_tags: bool = True,
+                   lowercase_unknown: bool = False) -> EncodedTagging:
+    """Id arrays of `sentences` (TaggedSentence, or plain token lists with `with_tags=False`);
+    with `lowercase_unknown`, a token the vocabulary lacks reads as its lower-cased form
+    when the vocabulary holds that (the words of lower-cased pretrained vectors).
 
     Raises:
         ValueError: a gold tag that the training data never showed.
     """
     tokens_of = [s.tokens if isinstance(s, TaggedSentence) else tuple(s) for s in sentences]
-    tokens = [vocabs["tokens"].encode(t) for t in tokens_of]
+    vocab = vocabs["tokens"]
+    if lowercase_unknown:
+        stoi = vocab.stoi
+        tokens_of_ids = [[t if t in stoi else t.lower() for t in ts] for ts in tokens_of]
+        tokens = [vocab.encode(t) for t in tokens_of_ids]
+    else:
+        tokens = [vocab.encode(t) for t in tokens_of]
     bigrams = None
     if "bigrams" in vocabs:
         table = vocabs["bigrams"]
@@ -213,6 +229,10 @@ class TaggingTask:
         vectors: pretrained token vectors for the embedding (their size wins).
         bigrams: the model reads character bigrams (build their vocabulary).
         chars: the model reads each word's characters (build their vocabulary).
+        vector_words: with `vectors`, up to this many of their words (in their order, most
+            frequent first for word2vec files) join the token vocabulary, so that a dev or
+            test word the training data lacks still gets its pretrained vector; a word the
+            vocabulary lacks is then also looked up lower-cased. 0: training words only.
     """
 
     kind = KIND
@@ -222,8 +242,12 @@ class TaggingTask:
     def __init__(self, data: TaggingData, batch_size: int = 32, max_vocab: int | None = None,
                  min_count: int = 1, bigram_min_count: int = 2,
                  vectors: WordVectors | None = None, bigrams: bool = False,
-                 chars: bool = False, bigram_max_vocab: int | None = None) -> None:
+                 chars: bool = False, bigram_max_vocab: int | None = None,
+                 vector_words: int = 0) -> None:
+        if vector_words < 0:
+            raise ValueError(f"vector_words must be >= 0, got {vector_words}")
         self.data = data
+        self.vector_words = vector_words if vectors is not None else 0
         self.bigram_max_vocab = bigram_max_vocab
         self.batch_size = batch_size
         self.max_vocab = max_vocab
@@ -235,10 +259,13 @@ class TaggingTask:
         self._cache: dict[tuple[int, int], EncodedTagging] = {}
 
     def build_vocabs(self) -> dict[str, Vocab]:
+        extra: Sequence[str] = ()
+        if self.vector_words and self.vectors is not None:
+            extra = list(self.vectors.index_to_key[:self.vector_words])
         return build_tagging_vocabs(
             self.data, self.max_vocab, self.min_count,
             bigrams=self.bigrams, bigram_min_count=self.bigram_min_count, chars=self.chars,
-            bigram_max_vocab=self.bigram_max_vocab)
+            bigram_max_vocab=self.bigram_max_vocab, extra_tokens=extra)
 
     def model_config(self, options: Mapping[str, Any], vocabs: dict[str, Vocab]) -> Any:
         from seqnlp.models.tagger import TaggerConfig
@@ -285,13 +312,15 @@ class TaggingTask:
 
     def extra(self) -> dict[str, Any]:
         return {"data": self.data.name, "task": self.data.task,
-                "normalize": "width" if self.data.task == "cws" else ""}
+                "normalize": "width" if self.data.task == "cws" else "",
+                "lowercase_unknown": bool(self.vector_words)}
 
     def _encoded(self, sentences: list[TaggedSentence], vocabs: dict[str, Vocab]
                  ) -> EncodedTagging:
         key = (id(sentences), id(vocabs["tokens"]))
         if key not in self._cache:
-            self._cache[key] = encode_tagging(sentences, vocabs)
+            self._cache[key] = encode_tagging(sentences, vocabs,
+                                              lowercase_unknown=bool(self.vector_words))
         return self._cache[key]
 
 
