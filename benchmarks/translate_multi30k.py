@@ -36,7 +36,7 @@ CACHE = Path(os.environ.get("SEQNLP_BENCH_CACHE", "/tmp/seqnlp-bench-translate")
 MODELS: dict[str, dict[str, Any]] = {
     "attention": {"embedding_dim": 256, "hidden_size": 256, "decoder_hidden_size": 256,
                   "cell": "gru", "bidirectional": True, "attention": "luong",
-                  "score": "general", "input_feeding": True, "dropout": 0.3,
+                  "score": "scaled_general", "input_feeding": True, "dropout": 0.3,
                   "label_smoothing": 0.1},
     "no-attention": {"embedding_dim": 256, "hidden_size": 256, "decoder_hidden_size": 256,
                      "cell": "gru", "bidirectional": True, "attention": "none",

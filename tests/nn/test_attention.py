@@ -69,6 +69,14 @@ def test_general_score_is_the_bilinear_form() -> None:
     assert attention.scores(Q, X).tolist() == [[1.0, 0.0, 1.0]]
 
 
+def test_scaled_general_score_is_the_bilinear_form_over_the_root_of_the_key_size() -> None:
+    attention = Attention("scaled_general", 2, 2)
+    with torch.no_grad():
+        attention.weight.copy_(torch.tensor([[1.0, 2.0], [0.0, -1.0]]))
+    expected = [[1 / math.sqrt(2), 0.0, 1 / math.sqrt(2)]]
+    assert torch.allclose(attention.scores(Q, X), torch.tensor(expected))
+
+
 def test_additive_score_is_bahdanaus_mlp() -> None:
     attention = Attention("additive", 2, 2, attention_size=2)
     with torch.no_grad():

@@ -42,7 +42,7 @@ from seqnlp.errors import SeqnlpError, one_of
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 KIND = "seq2seq"
-SCORES = ("dot", "scaled_dot", "general", "additive", "concat")
+SCORES = ("dot", "scaled_dot", "general", "scaled_general", "additive", "concat")
 DATA_HELP = ("multi30k (from the data home: seqnlp data get multi30k) or two parallel text "
              "files as SRC_FILE,TGT_FILE (line i of one translates line i of the other).")
 MODEL = typer.Argument(..., help="A model file written by `seqnlp translate train`.")
@@ -82,8 +82,8 @@ OPTIONS = [
     Option("attention", "luong", "luong (attend after the decoder step, input feeding), "
            "bahdanau (attend before it) or none (no attention, the baseline).",
            section="model", choices=("luong", "bahdanau", "none")),
-    Option("score", None, "Attention score (default: general for luong, additive for "
-           "bahdanau).", section="model", choices=SCORES),
+    Option("score", None, "Attention score (default: scaled_general for luong, additive "
+           "for bahdanau).", section="model", choices=SCORES),
     Option("input_feeding", True, "luong: feed the previous attentional state to the decoder.",
            section="model", flags=("--input-feeding/--no-input-feeding",)),
     Option("dropout", 0.3, "Dropout on embeddings, encoder states and decoder outputs.",

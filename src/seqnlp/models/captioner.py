@@ -46,7 +46,8 @@ class CaptionerConfig:
         embedding_dim: E, the word embedding.
         cell: the decoder's cell, "gru" | "lstm".
         attention: "luong" | "bahdanau" | "none".
-        score: the attention score (default: general for luong, additive for bahdanau).
+        score: the attention score (default: scaled_general for luong, additive for
+            bahdanau).
         dropout: on columns, memory, word embeddings and decoder outputs.
         label_smoothing: spread this much target probability over the vocabulary.
         max_columns: the most feature columns (image width / 2) read; each column index
@@ -84,7 +85,7 @@ class CaptionerConfig:
             raise ValueError(f"score must be one of {', '.join(SCORES)}, got {self.score!r}")
         if self.score in ("dot", "scaled_dot"):
             raise ValueError(f"{self.score} attention needs equal query and memory sizes; "
-                             "the captioner's memory is 2 x hidden_size: use general")
+                             "the captioner's memory is 2 x hidden_size: use scaled_general")
         for name in ("dropout", "label_smoothing"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
@@ -107,7 +108,7 @@ class Captioner(nn.Module):
         memory = 2 * config.hidden_size
         self.decoder = AttentionDecoder(config.vocab_size, config.embedding_dim,
                                         config.hidden_size, memory, config.cell,
-                                        config.attention, config.score or "general",
+                                        config.attention, config.score or "scaled_general",
                                         True, config.dropout)
         self._buffer = LogitBuffer()
 

@@ -41,7 +41,7 @@ from seqnlp.nn.rnn import build_sequence_encoder, sequence_mask
 ARTIFACT_KIND = "seq2seq"
 CELLS = ("gru", "lstm")
 STYLES = ("luong", "bahdanau", "none")
-DEFAULT_SCORE = {"luong": "general", "bahdanau": "additive", "none": ""}
+DEFAULT_SCORE = {"luong": "scaled_general", "bahdanau": "additive", "none": ""}
 PAD_INDEX, UNK_INDEX, BOS_INDEX, EOS_INDEX = 0, 1, 2, 3  # text.vocab's DEFAULT_SPECIALS
 
 
@@ -83,7 +83,7 @@ class AttentionDecoder(nn.Module):
 
     def __init__(self, vocab_size: int, embedding_dim: int, hidden_size: int,
                  memory_size: int, cell: str = "gru", style: str = "luong",
-                 score: str = "general", input_feeding: bool = True, dropout: float = 0.0,
+                 score: str = "scaled_general", input_feeding: bool = True, dropout: float = 0.0,
                  tie_embeddings: bool = False, pad: int = PAD_INDEX) -> None:
         super().__init__()
         self.style, self.cell_kind, self.input_feeding = style, cell, input_feeding
@@ -218,7 +218,8 @@ class Seq2SeqConfig:
         cell: "gru" | "lstm", encoder and decoder.
         bidirectional: the encoder reads both ways.
         attention: "luong" | "bahdanau" | "none" (no attention: the baseline).
-        score: the attention score (default: general for luong, additive for bahdanau).
+        score: the attention score (default: scaled_general for luong, additive for
+            bahdanau; see `seqnlp.nn.attention` for why not general).
         input_feeding: luong: feed the previous attentional state to the decoder.
         dropout: on embeddings, between encoder layers and before the output layer (not
             on the memory the attention reads).
