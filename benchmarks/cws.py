@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> None:
             kept.update({r["segmenter"]: r for r in rows})  # rows not run this time stay
             results["eval"] = {"environment": env, "segmenters": list(kept.values())}
             _write(results, out)
-            plot_tradeoff(rows, args.ship, out / "cws_tradeoff.png")
+            plot_tradeoff(list(kept.values()), args.ship, out / "cws_tradeoff.png")
         if "ship" in args.part:
             results["shipped"] = ship(args.ship, args.quick)
     _write(results, out)
