@@ -83,6 +83,26 @@ def test_shifted_composites_hold_each_digit_moved_at_most_shift_pixels(pools) ->
         make_split(pools, "train", 1, seed=0, shift=8)
 
 
+def test_batches_build_the_captions_of_a_split_once(pools) -> None:  # type: ignore[no-untyped-def]
+    # `captions` builds every caption of the split; read per item it made building an
+    # epoch's batches quadratic (20,000 composites: minutes per epoch).
+    from seqnlp.tasks.captioning import CaptioningTask
+    from seqnlp.tasks.captioning_data import CaptionSplit
+
+    class Counting(CaptionSplit):
+        reads = 0
+
+        @property
+        def captions(self) -> list[list[str]]:
+            Counting.reads += 1
+            return super().captions
+
+    task = CaptioningTask(pools, 100, 20, 16, seed=0)
+    split = Counting(task.train.images, task.train.digits)
+    batches = task._batches(split, False, 0)
+    assert Counting.reads == 1 and sum(len(b["target"]) for b in batches) == 100
+
+
 def test_fresh_training_composites_are_new_each_epoch_and_dev_stays(pools) -> None:  # type: ignore[no-untyped-def]
     from seqnlp.tasks.captioning import CaptioningTask
 

@@ -143,6 +143,7 @@ class CaptioningTask:
         from seqnlp.tasks.translation import pad_ids
 
         vocab = self.vocabs["tokens"]
+        captions = split.captions  # a property that builds every caption: read it once
         order = np.arange(len(split))
         if shuffle:
             order = np.random.default_rng(seed).permutation(len(split))
@@ -150,7 +151,7 @@ class CaptioningTask:
         for start in range(0, len(order), self.batch_size):
             chunk = order[start:start + self.batch_size]
             images, widths = image_tensor([split.images[i] for i in chunk])
-            targets = [np.concatenate([[BOS_INDEX], vocab.encode(split.captions[i]), [EOS_INDEX]])
+            targets = [np.concatenate([[BOS_INDEX], vocab.encode(captions[i]), [EOS_INDEX]])
                        for i in chunk]
             batches.append({"images": images, "widths": widths, "target": pad_ids(targets)[0]})
         return batches
