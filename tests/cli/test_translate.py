@@ -110,3 +110,14 @@ def test_both_stopping_rules_translate_and_another_is_refused(
     code, _, err = run_cli(capsys, "translate", "run", model, "--beam", "3", "--stopping",
                            "soon", "Eins.")
     assert code == 1 and "--stopping must be one of" in err and "soon" in err
+
+
+def test_the_command_line_and_the_translator_share_the_default_stopping_rule() -> None:
+    import inspect
+
+    from seqnlp.cli import translate as cli
+    from seqnlp.tasks.translation import DEFAULT_STOPPING, Translator
+
+    assert cli.STOPPING.default == DEFAULT_STOPPING == "heuristic"
+    assert inspect.signature(Translator.translate).parameters["stopping"].default == \
+        DEFAULT_STOPPING

@@ -156,8 +156,11 @@ class CountingStep:
         inner = self.model.initial_state(batch)
         return inner if self.ends_at is None else (inner, torch.zeros(batch, dtype=torch.float64))
 
+    rows = 0
+
     def __call__(self, state: Any, tokens: torch.Tensor) -> tuple[torch.Tensor, Any]:
         self.calls += 1
+        self.rows += tokens.numel()
         if self.ends_at is None:
             return self.model(state, tokens)
         inner, steps = state
@@ -205,6 +208,44 @@ def test_with_a_length_penalty_the_heuristic_stop_takes_fewer_steps_and_rarely_l
             same += heuristic[0].tokens == exact[0].tokens
     assert heuristic_calls < exact_calls * 0.95  # measured: 258 against 298 steps
     assert same >= 44 and worse <= 4  # measured: all 48 the same
+
+
+@pytest.mark.parametrize(("stopping", "alpha", "n_best"),
+                         [("exact", 0.0, 1), ("heuristic", 1.0, 3), ("exact", 0.6, 2)])
+def test_closed_sentences_leave_the_batch_without_changing_any_result(
+    stopping: str, alpha: float, n_best: int
+) -> None:
+    model = TinyRNN(vocab_size=9, seed=4, sharpness=2.0)
+    runs, rows = {}, {}
+    for ends_at in (3, 6):
+        state = CountingStep(model, ends_at=ends_at).start(16)
+        for shrink in (False, True):
+            step = CountingStep(model, ends_at=ends_at)
+            runs[ends_at, shrink] = beam_search(step, state, 1, EOS, 4, max_len=30, alpha=alpha,
+                                                n_best=n_best, stopping=stopping, shrink=shrink)
+            rows[ends_at, shrink] = step.rows
+        assert runs[ends_at, True] == runs[ends_at, False]  # order, tokens, scores, floats
+        assert rows[ends_at, True] < rows[ends_at, False]
+
+
+def test_shrinking_selects_rows_with_the_select_function() -> None:
+    model = TinyRNN(vocab_size=9, seed=4, sharpness=2.0)
+    state = CountingStep(model, ends_at=4).start(8)
+    selected: list[int] = []
+
+    def select(state_: Any, index: torch.Tensor) -> Any:
+        selected.append(index.numel())
+        return reorder_state(state_, index)
+
+    def reorder(state_: Any, index: torch.Tensor) -> Any:
+        assert index.numel() == state_[1].numel()  # only beam reorders, never shrinking
+        return reorder_state(state_, index)
+
+    expected = beam_search(CountingStep(model, ends_at=4), state, 1, EOS, 3, max_len=30,
+                           shrink=False)
+    found = beam_search(CountingStep(model, ends_at=4), state, 1, EOS, 3, max_len=30,
+                        reorder=reorder, select=select)
+    assert found == expected and selected and all(n % 3 == 0 and n < 24 for n in selected)
 
 
 def test_an_unknown_stopping_rule_is_refused() -> None:

@@ -198,7 +198,7 @@ def _load(model: Path) -> tuple[Any, list[str]]:
 BEAM = typer.Option(1, "--beam", min=1, max=100, help="Beam size (1: greedy search).")
 ALPHA = typer.Option(1.0, "--alpha", min=0.0, max=10.0, help="Beam search's GNMT "
                      "length-penalty exponent (0: raw log-probability).")
-STOPPING = typer.Option("exact", "--stopping", help="Beam search's stopping rule: heuristic "
+STOPPING = typer.Option("heuristic", "--stopping", help="Beam search's stopping rule: heuristic "
                         "(a sentence closes once no alive prefix would beat its --beam finished "
                         "ones by ending now) or exact (while any could, by the length "
                         "penalty's bound; slower).")

@@ -379,7 +379,7 @@ def decode_ids(step: Any, state: Any, batch: int, beam_size: int, max_len: int,
         For each row, up to `n_best` pairs (token ids without `<eos>`, log-probability),
         best first.
     """
-    from seqnlp.decoding import beam_search, greedy_search
+    from seqnlp.decoding import beam_search, greedy_search, reorder_state
 
     bos = torch.full((batch,), BOS_INDEX, dtype=torch.long)
     if beam_size == 1:
@@ -389,7 +389,7 @@ def decode_ids(step: Any, state: Any, batch: int, beam_size: int, max_len: int,
         return [[(_strip(rows[b]), float(found.log_prob[b]))] for b in range(batch)]
     hypotheses = beam_search(step, state, bos, EOS_INDEX, beam_size, max_len, min_len=min_len,
                              alpha=alpha, n_best=n_best, reorder=_reorder_beams,
-                             stopping=stopping)
+                             stopping=stopping, select=reorder_state)
     return [[(_strip(list(h.tokens)), h.log_prob) for h in row] for row in hypotheses]
 
 

@@ -28,7 +28,7 @@ from seqnlp.text.vocab import DEFAULT_SPECIALS, Vocab
 
 KIND = "seq2seq"
 MAX_DECODE_LEN = 256  # generated tokens per sentence, at most
-DEFAULT_STOPPING = "exact"  # beam search's stopping rule (seqnlp.decoding.beam.STOPPING)
+DEFAULT_STOPPING = "heuristic"  # beam search's stopping rule (seqnlp.decoding.beam.STOPPING)
 
 
 @dataclass
