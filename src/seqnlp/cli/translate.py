@@ -198,10 +198,10 @@ def _load(model: Path) -> tuple[Any, list[str]]:
 BEAM = typer.Option(1, "--beam", min=1, max=100, help="Beam size (1: greedy search).")
 ALPHA = typer.Option(1.0, "--alpha", min=0.0, max=10.0, help="Beam search's GNMT "
                      "length-penalty exponent (0: raw log-probability).")
-STOPPING = typer.Option("heuristic", "--stopping", help="Beam search's stopping rule: heuristic "
-                        "(a sentence closes once no alive prefix would beat its --beam finished "
-                        "ones by ending now) or exact (while any could, by the length "
-                        "penalty's bound; slower).")
+STOPPING = typer.Option("heuristic", "--stopping", help="Beam search's stopping rule: "
+                        "heuristic (a sentence closes once no alive prefix would beat its "
+                        "--beam finished ones by ending now) or exact (while any could, by the "
+                        "length penalty's bound; slower).")
 BATCH = typer.Option(64, "--batch-size", min=1, max=4096, help="Sentences decoded together.")
 REPLACE_UNK = typer.Option(False, "--replace-unk/--no-replace-unk", help="Replace each "
                            "unknown output word by the source token it attends to most.")
