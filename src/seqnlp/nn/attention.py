@@ -74,8 +74,8 @@ class Attention(nn.Module):
         attention_size: A, the hidden width of "additive" and "concat" (ignored by the
             others; default K).
 
-    Parameters: "general" and "scaled_general" `weight` (Q, K); "additive" `query_proj` (A, Q) with bias,
-    `key_proj` (A, K), `v` (A,); "concat" `proj` (A, Q + K), `v` (A,).
+    Parameters: "general" and "scaled_general" `weight` (Q, K); "additive" `query_proj`
+    (A, Q) with bias, `key_proj` (A, K), `v` (A,); "concat" `proj` (A, Q + K), `v` (A,).
 
     Shape:
         forward(query (B, Q), memory (B, S, K), mask (B, S) or None, prepared=None)
