@@ -34,6 +34,10 @@ MODEL = {"encoder": "lstm", "embedding_dim": 100, "char_filters": 30, "hidden_si
          "dropout": 0.5}
 TRAINER = {"optimizer": "adam", "lr": 1e-3, "epochs": 20, "patience": 4, "clip_norm": 5.0}
 BATCH_SIZE = 16
+# With --vectors, the vectors' words (up to this many) join the vocabulary: a dev or test
+# word that eng.train lacks keeps its pretrained vector instead of reading as <unk>
+# (dev F1 0.9007 -> 0.9093 with the same vectors and settings).
+VECTOR_WORDS = 100_000
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -136,8 +140,9 @@ def markdown(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vectors", type=Path, default=None)
-    parser.add_argument("--vector-words", type=int, default=0,
-                        help="with --vectors: up to this many vector words join the vocabulary")
+    parser.add_argument("--vector-words", type=int, default=VECTOR_WORDS,
+                        help="with --vectors: up to this many vector words join the vocabulary "
+                             "(0: training words only)")
     parser.add_argument("--name", default=None, help="the row's name (default: from --vectors)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=2)

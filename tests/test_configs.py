@@ -67,7 +67,8 @@ def tagger_rows() -> dict[str, Any]:
     rows = {f"cws-{name}": spec for name, spec in bench.MODELS.items()}
     ner = benchmark("_bench_ner_conll")
     rows["ner-conll2003"] = {"model": ner.MODEL, "trainer": ner.TRAINER,
-                             "batch_size": ner.BATCH_SIZE, "vectors": True}
+                             "batch_size": ner.BATCH_SIZE, "vectors": True,
+                             "vector_words": ner.VECTOR_WORDS}
     return rows
 
 
@@ -153,6 +154,7 @@ def test_tagger_config_trains_the_benchmark_spec(name: str, tmp_path: Path) -> N
         assert (run["task"], run["data"], run["dev_fraction"]) == (
             "cws", spec.get("data", "pfr1998"), 0.05)
     assert ("--embeddings" in path.read_text()) == bool(spec.get("vectors"))
+    assert run["vector_words"] == spec.get("vector_words", 0)
     assert f"--config configs/tagger/{name}.toml" in path.read_text()
 
 
