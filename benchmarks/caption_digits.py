@@ -28,7 +28,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 
-MODEL = {"channels": 64, "hidden_size": 64, "embedding_dim": 32, "attention": "luong",
+# Chosen on 2,000 4-digit pictures of the dev handwriting (exact match): channels/hidden 128
+# 0.9805 against 64 0.972; shift 1 against 0 (0.916); dropout 0.1 against 0.3 (0.952); no
+# weight decay against 1e-4 (0.918).
+MODEL = {"channels": 128, "hidden_size": 128, "embedding_dim": 32, "attention": "luong",
          "dropout": 0.1}
 TRAINER = {"optimizer": "adam", "lr": 3e-3, "epochs": 12, "patience": 3, "clip_norm": 1.0}
 

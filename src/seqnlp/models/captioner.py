@@ -55,8 +55,8 @@ class CaptionerConfig:
     """
 
     vocab_size: int
-    channels: int = 64
-    hidden_size: int = 64
+    channels: int = 128
+    hidden_size: int = 128
     embedding_dim: int = 32
     cell: str = "gru"
     attention: str = "luong"
