@@ -29,3 +29,19 @@ def test_set_threads_applies_the_choice(monkeypatch: pytest.MonkeyPatch) -> None
         assert common.set_threads(2) == 2 and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_every_command_that_uses_a_model_takes_threads() -> None:
+    import typer
+
+    from seqnlp.cli.help import commands, polish
+    from seqnlp.cli.main import app
+
+    using = {"eval", "run", "predict", "segment", "tag", "generate"}
+    found = {}
+    for path, command in commands(polish(typer.main.get_command(app))):
+        if path.split()[-1] in using and not path.startswith("seqnlp w2v"):  # numpy, not torch
+            found[path] = any("--threads" in getattr(p, "opts", ()) for p in command.params)
+    assert {"seqnlp tagger eval", "seqnlp translate run", "seqnlp caption eval",
+            "seqnlp trees predict", "seqnlp segment", "seqnlp tag"} <= set(found)
+    assert [path for path, has in found.items() if not has] == []

@@ -18,6 +18,7 @@ from typing import Any
 import typer
 
 from seqnlp.cli.common import (
+    THREADS,
     EpochPrinter,
     Option,
     Resolved,
@@ -145,9 +146,11 @@ def evaluate(
     beam: int = BEAM,
     seed: int = typer.Option(1, "--seed", min=0, max=2**31 - 1, help="Seeds the test "
                              "composites."),
+    threads: int = THREADS,
 ) -> None:
     """Print exact match and token accuracy on held-out digit images, overall and by the
     number of digits."""
+    set_threads(threads)
     from seqnlp.tasks.captioning import caption_images, caption_scores
     from seqnlp.tasks.captioning_data import make_split
 
@@ -178,8 +181,10 @@ def run(
                                                "first image with the attention over its "
                                                "columns at each generated word (PNG; default: "
                                                "no picture)."),
+    threads: int = THREADS,
 ) -> None:
     """Compose images of the given digits from held-out handwriting and caption them."""
+    set_threads(threads)
     import numpy as np
 
     from seqnlp.tasks.captioning import caption_images

@@ -20,6 +20,7 @@ import typer
 
 from seqnlp.cli.common import (
     RUN,
+    THREADS,
     EpochPrinter,
     Option,
     Resolved,
@@ -62,8 +63,6 @@ DATA_WORDS = "imdb, sst2, sst5 or a label<TAB>text file"
 SPLITS = ("train", "dev", "test")
 MODEL = typer.Argument(..., help="A model file written by `seqnlp classify train`.")
 DEVICE = typer.Option("auto", "--device", help="auto (cuda when available), cpu or cuda.")
-THREADS = typer.Option(0, "--threads", min=0, max=1024,
-                       help="CPU threads for torch, as for train (0: the idle cores).")
 ENSEMBLE = typer.Option(None, "--ensemble", "-e",
     help="Another model whose class probabilities are averaged with MODEL's"
     " (repeatable; default: MODEL alone).")

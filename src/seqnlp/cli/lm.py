@@ -18,6 +18,7 @@ from typing import Any
 import typer
 
 from seqnlp.cli.common import (
+    THREADS,
     EpochPrinter,
     Option,
     Resolved,
@@ -200,8 +201,10 @@ def generate(
     no_repeat_ngram: int = typer.Option(0, "--no-repeat-ngram", min=0, max=100, metavar="N",
                                         help="Never repeat an N-gram of the prompt and output "
                                         "(3 stops a small model's loops; 0: allow repeats)."),
+    threads: int = THREADS,
 ) -> None:
     """Continue PROMPT; print one output per line (the prompt as read, then the rest)."""
+    set_threads(threads)
     from seqnlp.tasks.language_modeling import load_language_model
     from seqnlp.tasks.lm_generation import generate_text, join_tokens
 

@@ -20,6 +20,7 @@ import typer
 
 from seqnlp.cli.common import (
     RUN,
+    THREADS,
     EpochPrinter,
     Option,
     Resolved,
@@ -182,9 +183,11 @@ def evaluate(
     data: str = typer.Option(..., "--data", help=DATA_HELP),
     split: str = typer.Option("test", help="test or dev."),
     batch_size: int = typer.Option(64, min=1, max=4096, help="Sentences per batch."),
+    threads: int = THREADS,
 ) -> None:
     """Print a saved tagger's scores on a split: word P/R/F1 with OOV and IV recall (cws),
     entity P/R/F1 overall and per type (ner)."""
+    set_threads(threads)
     from seqnlp.models import load_model
     from seqnlp.tasks.tagging_data import load_tagging_data
     from seqnlp.tasks.tagging_eval import evaluate_tagger
@@ -217,8 +220,10 @@ def segment(
     dictionary: Path | None = typer.Option(None, "--dict", help="A user word list, one word "
                                            "per line: these words are never cut (default: none)."),
     batch_size: int = typer.Option(256, min=1, max=65_536, help="Pieces per forward pass."),
+    threads: int = THREADS,
 ) -> None:
     """Segment Chinese text: one output line per input line, words joined by --sep."""
+    set_threads(threads)
     from seqnlp.tasks.segment import segment_lines
 
     texts = list(texts or [])
@@ -252,8 +257,10 @@ def tag(
     output_format: str = typer.Option("conll", "--format", help="conll (token TAB tag, a "
                                       "blank line between sentences) or json (spans)."),
     batch_size: int = typer.Option(64, min=1, max=65_536, help="Sentences per batch."),
+    threads: int = THREADS,
 ) -> None:
     """Tag tokenized sentences with a saved tagger."""
+    set_threads(threads)
     from seqnlp.models import load_model
     from seqnlp.tasks.segment import tag_sentences
     from seqnlp.text.tagging import spans_from_tags

@@ -20,6 +20,7 @@ import typer
 
 from seqnlp.cli.common import (
     RUN,
+    THREADS,
     EpochPrinter,
     Option,
     Resolved,
@@ -226,9 +227,11 @@ def evaluate(
     stopping: str = STOPPING,
     batch_size: int = BATCH,
     replace_unk: bool = REPLACE_UNK,
+    threads: int = THREADS,
 ) -> None:
     """Print sacreBLEU (cased, detokenized, with its signature), chrF and tokenized
     lowercased BLEU of a saved model, and its decoding speed."""
+    set_threads(threads)
     from seqnlp.tasks.translation import evaluate_translator
     from seqnlp.tasks.translation_data import eval_pairs
     from seqnlp.tasks.translation_eval import format_scores
@@ -261,8 +264,10 @@ def run(
     attention_plot: Path | None = typer.Option(None, "--attention-plot", help="Draw the "
                                                "attention matrix of the first sentence as a "
                                                "labelled heatmap (PNG; default: no picture)."),
+    threads: int = THREADS,
 ) -> None:
     """Translate sentences: one output line per input line."""
+    set_threads(threads)
     from seqnlp.cli.common import check_output
 
     if n_best > beam:

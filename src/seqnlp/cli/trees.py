@@ -18,6 +18,7 @@ import typer
 
 from seqnlp.cli.common import (
     RUN,
+    THREADS,
     EpochPrinter,
     Option,
     Resolved,
@@ -165,9 +166,11 @@ def evaluate(
     split: str = typer.Option("test", help="test, dev or train."),
     data: str | None = typer.Option(None, "--data", help=DATA_HELP + " Default: the data "
                                     "the model was trained on."),
+    threads: int = THREADS,
 ) -> None:
     """Print fine-grained (5 classes) and binary (neutral nodes left out) accuracy at the
     roots and over all nodes."""
+    set_threads(threads)
     from seqnlp.models import load_model
     from seqnlp.tasks.trees import score_trees
     from seqnlp.tasks.trees_data import SPLITS, load_tree_data
@@ -205,8 +208,10 @@ def predict(
     plot: Path | None = typer.Option(None, "--plot", help="Draw each tree to this PNG, nodes "
                                      "coloured by sentiment (several texts: NAME-1.png, ...; default: "
                                      "no picture)."),
+    threads: int = THREADS,
 ) -> None:
     """Print every node's predicted sentiment (0 very negative ... 4 very positive)."""
+    set_threads(threads)
     if shape not in SHAPES:
         raise SeqnlpError(f"--shape must be one of {', '.join(SHAPES)}, got {shape!r}")
     if output_format not in ("bracket", "nodes"):
