@@ -36,11 +36,12 @@ from seqnlp.cli.options import (  # noqa: F401  (re-exported: commands import th
 )
 from seqnlp.errors import SeqnlpError
 
-# ------------------------------------------------------------------------- the decorator
-
 # --threads of the commands that load a model and use it (eval, run, segment, ...).
 THREADS = typer.Option(0, "--threads", min=0, max=1024,
                        help="CPU threads for torch, as for train (0: the idle cores).")
+
+
+# ------------------------------------------------------------------------- the decorator
 
 def _annotation(option: Option) -> Any:
     return option.kind if option.default is not None else Optional[option.kind]  # noqa: UP045

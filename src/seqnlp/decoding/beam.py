@@ -32,8 +32,8 @@ prefixes of open sentences enter the pool unfinished (``ended=False``, no `eos`)
 
 Closed sentences leave the batch (`shrink`): once at least an eighth of the sentences in it
 are closed, their rows are dropped from the state, so that later steps run on the open
-sentences alone (the results are the same, bit for bit; a batch of length-sorted Multi30k
-sentences spends about a quarter of its beam-5 steps' rows on closed sentences otherwise).
+sentences alone (the results are the same, bit for bit; beam 5 over Multi30k val with the
+exact rule, one busy thread: 80 sentences/s without it, 109 with it).
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from typing import Any
 import torch
 
 from seqnlp.decoding.greedy import check_lengths
-from seqnlp.errors import one_of
 from seqnlp.decoding.penalties import LengthPenalty
 from seqnlp.decoding.state import (
     ReorderFn,
@@ -56,6 +55,7 @@ from seqnlp.decoding.state import (
     repeat_state,
     start_tokens,
 )
+from seqnlp.errors import one_of
 
 _NEG_INF = float("-inf")
 STOPPING = ("exact", "heuristic")

@@ -94,12 +94,11 @@ def encode_tagging(sentences: Sequence[TaggedSentence] | Sequence[Sequence[str]]
     """
     tokens_of = [s.tokens if isinstance(s, TaggedSentence) else tuple(s) for s in sentences]
     vocab = vocabs["tokens"]
+    lookup: Sequence[Sequence[str]] = tokens_of  # (the characters below read them as given)
     if lowercase_unknown:
-        stoi = vocab.stoi
-        tokens_of_ids = [[t if t in stoi else t.lower() for t in ts] for ts in tokens_of]
-        tokens = [vocab.encode(t) for t in tokens_of_ids]
-    else:
-        tokens = [vocab.encode(t) for t in tokens_of]
+        known = vocab.stoi
+        lookup = [[t if t in known else t.lower() for t in ts] for ts in tokens_of]
+    tokens = [vocab.encode(t) for t in lookup]
     bigrams = None
     if "bigrams" in vocabs:
         table = vocabs["bigrams"]
