@@ -11,6 +11,7 @@ Usage (heavy: run under `flock /tmp/seqnlp-cpu.lock`):
     python benchmarks/ner_conll.py                          # the published numbers
     python benchmarks/ner_conll.py --vectors w2v.txt        # with pretrained vectors
     python benchmarks/ner_conll.py --quick                  # small slices, for development
+    python benchmarks/ner_conll.py --model word_dropout=0.05 --trainer lr=0.002  # a variant
 """
 
 from __future__ import annotations
@@ -65,14 +66,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         from seqnlp.word2vec import KeyedVectors
 
         vectors = KeyedVectors.load_word2vec_format(args.vectors)
-    trainer = dict(TRAINER, epochs=2 if args.quick else TRAINER["epochs"])
+    model = dict(MODEL, **args.model)
+    trainer = dict(TRAINER, **args.trainer)
+    if args.quick:
+        trainer["epochs"] = 2
     config = TrainerConfig(**trainer, device="cpu", progress=sys.stderr.isatty(), seed=0,
                            checkpoint_dir=str(CACHE / f"ckpt-{args.slug}"
                                               f"{'-quick' if args.quick else ''}"))
     task = TaggingTask(data, BATCH_SIZE, vectors=vectors, chars=True,
                        vector_words=args.vector_words)
     start = time.perf_counter()
-    trained = train_task(task, MODEL, config, resume=True, on_step=_printer(start))
+    trained = train_task(task, model, config, resume=True, on_step=_printer(start))
     seconds = time.perf_counter() - start
     path = CACHE / f"ner-{args.slug}{'-quick' if args.quick else ''}.pt"
     save_trained(path, task, trained, {"dev_f1": trained.dev.get("f1")})
@@ -80,7 +84,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     test = evaluate_tagger(load_model(path), data, "test")
     print(test.pop("_text"), flush=True)
-    return {"model": MODEL, "trainer": trainer, "batch_size": BATCH_SIZE,
+    return {"model": model, "trainer": trainer, "batch_size": BATCH_SIZE,
             "vectors": str(args.vectors) if args.vectors else None,
             "vector_words": args.vector_words,
             "parameters": count_parameters(trained.model), "train_seconds": round(seconds, 1),
@@ -137,18 +141,34 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _setting(text: str) -> tuple[str, Any]:
+    """KEY=VALUE, the value read as JSON when it parses (numbers, true/false), else text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vectors", type=Path, default=None)
     parser.add_argument("--vector-words", type=int, default=VECTOR_WORDS,
                         help="with --vectors: up to this many vector words join the vocabulary "
                              "(0: training words only)")
+    parser.add_argument("--model", type=_setting, action="append", default=[],
+                        metavar="KEY=VALUE", help="override an entry of MODEL (repeatable)")
+    parser.add_argument("--trainer", type=_setting, action="append", default=[],
+                        metavar="KEY=VALUE", help="override an entry of TRAINER (repeatable)")
     parser.add_argument("--name", default=None, help="the row's name (default: from --vectors)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else argv
+    args.model, args.trainer = dict(args.model), dict(args.trainer)
     out = args.out or (CACHE / "results" if args.quick else RESULTS)
     path = out / "ner_conll.json"
     results = json.loads(path.read_text()) if path.exists() else {}

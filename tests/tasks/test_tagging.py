@@ -272,3 +272,47 @@ def test_a_city_only_the_vectors_know_is_tagged_through_its_vector(tmp_path: Pat
     assert loaded.lowercase_unknown
     assert tag_sentences(loaded, [["he", "saw", "Madrid"], ["Lisbon", "and", "Oslo"]]) == \
         [["O", "O", "B-LOC"], ["B-LOC", "O", "B-LOC"]]
+
+
+def test_word_dropout_turns_ids_to_unk_in_training_only() -> None:
+    config = TaggerConfig(vocab_size=50, tags=("B", "M", "E", "S"), embedding_dim=8,
+                          bigram_vocab_size=40, bigram_dim=4, hidden_size=8, word_dropout=0.5)
+    model = Tagger(config)
+    torch.manual_seed(0)
+    tokens = torch.randint(2, 50, (64, 30))
+    tokens[:, 25:] = 0  # padding
+    model.train()
+    dropped = model._drop_words(tokens)
+    changed = dropped != tokens
+    assert torch.all(dropped[changed] == 1)  # changed ids read as <unk>
+    assert torch.all(dropped[:, 25:] == 0)  # padding stays padding
+    share = changed[:, :25].float().mean().item()
+    assert 0.45 < share < 0.55
+    model.eval()
+    assert torch.equal(model._drop_words(tokens), tokens)
+    with pytest.raises(ValueError, match="word_dropout"):
+        TaggerConfig(vocab_size=50, tags=("B", "S"), word_dropout=1.0)
+
+
+def test_bigram_vectors_start_the_bigram_embedding(tmp_path: Path) -> None:
+    import numpy as np
+
+    from seqnlp.word2vec import KeyedVectors
+
+    corpus = synthetic_corpus(tmp_path / "train.txt", 200, seed=3)
+    data = load_tagging_data("cws", str(corpus), dev_fraction=0.1, seed=0)
+    pairs = ["北京", "天安", "人民", "zz"]  # "zz" never occurs
+    table = np.arange(len(pairs) * 6, dtype=np.float32).reshape(len(pairs), 6) / 10
+    vectors = KeyedVectors(table, pairs)
+    task = TaggingTask(data, batch_size=16, bigrams=True, bigram_vectors=vectors)
+    vocabs = task.build_vocabs()
+    config = task.model_config({"embedding_dim": 8, "hidden_size": 8, "bigram_dim": 50}, vocabs)
+    assert config.bigram_dim == 6  # the vectors' size wins
+    model = Tagger(config)
+    info = task.init_model(model, vocabs, seed=0)
+    weight = model.bigram_embedding.weight.detach().numpy()
+    for row, pair in enumerate(pairs[:3]):
+        assert np.allclose(weight[vocabs["bigrams"].stoi[pair]], table[row])
+    assert 0 < info["bigram_coverage"] < 1  # most training bigrams are not in the vectors
+    with pytest.raises(ValueError, match="bigrams"):
+        TaggingTask(data, bigram_vectors=vectors)

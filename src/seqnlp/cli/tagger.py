@@ -69,6 +69,8 @@ OPTIONS = [
     Option("embeddings", None, "Token vectors in word2vec text or binary format (default: none, "
            "random vectors).",
            section="data", type=Path),
+    Option("bigram_embeddings", None, "cws: character-bigram vectors in word2vec format (their "
+           "size sets --bigram-dim; default: none, random vectors).", section="data", type=Path),
     Option("vector_words", 0, "With --embeddings: up to this many of the vectors' words (most "
            "frequent first) join the vocabulary, so that words the training data lacks keep "
            "their pretrained vectors, and unknown words are also looked up lower-cased "
@@ -86,6 +88,8 @@ OPTIONS = [
            aliases=("--layers",), low=1, high=16),
     Option("dropout", 0.2, "Dropout on inputs, outputs and between layers.", section="model",
            low=0.0, high=0.9),
+    Option("word_dropout", 0.0, "In training, read each token (and bigram) as <unk> with this "
+           "probability.", section="model", low=0.0, high=0.9),
     Option("output_layer", "crf", "crf (a linear-chain CRF) or softmax (one decision per "
            "position).",
            section="model", choices=("crf", "softmax")),
@@ -107,6 +111,8 @@ def train(run: Resolved) -> None:
     trainer = trainer_config(run)
     options = _model_options(run)
     vectors = load_vectors(run["embeddings"]) if run["embeddings"] else None
+    bigram_vectors = (load_vectors(run["bigram_embeddings"]) if run["bigram_embeddings"]
+                      else None)
 
     from seqnlp.tasks.pipeline import save_trained, train_task
     from seqnlp.tasks.tagging import TaggingTask
@@ -121,7 +127,7 @@ def train(run: Resolved) -> None:
                        run["bigram_min_count"], vectors, bigrams=bool(options["bigram_dim"]),
                        chars=bool(options["char_filters"]),
                        bigram_max_vocab=run["bigram_max_vocab"] or None,
-                       vector_words=run["vector_words"])
+                       vector_words=run["vector_words"], bigram_vectors=bigram_vectors)
     printer = EpochPrinter(_epoch_line)
     trained = train_task(task, options, trainer, resume=run["resume"], on_start=_print_start,
                          on_step=printer)
@@ -145,6 +151,9 @@ def _model_options(run: Resolved) -> dict[str, Any]:
         options["char_filters"] = 0 if cws else 30
     if cws and options["char_filters"]:
         raise SeqnlpError("--char-filters reads the characters of words: it is for --task ner")
+    if run["bigram_embeddings"] and not (cws and options["bigram_dim"]):
+        raise SeqnlpError("--bigram-embeddings are for --task cws with bigrams (--bigram-dim "
+                          "not 0)")
     options["bidirectional"] = options["encoder"] != "idcnn"
     return options
 

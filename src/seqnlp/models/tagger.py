@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqnlp.errors import one_of
 from seqnlp.models.embeddings import copy_into_embedding
 from seqnlp.models.registry import (
     MAX_LAYERS,
@@ -35,10 +36,10 @@ from seqnlp.nn.crf import LinearChainCRF
 from seqnlp.nn.rnn import build_sequence_encoder, sequence_mask
 from seqnlp.text.tagging import SCHEMES
 from seqnlp.text.transitions import allowed_transitions
-from seqnlp.errors import one_of
 
 ARTIFACT_KIND = "tagger"
 ENCODERS = ("lstm", "gru", "rnn", "idcnn")
+UNK_ID = 1  # <unk> in the tagging vocabularies (tasks.tagging.SPECIALS: <pad>, <unk>)
 OUTPUTS = ("crf", "softmax")
 
 
@@ -63,6 +64,9 @@ class TaggerConfig:
         bidirectional: recurrent encoders read both ways (a tagger nearly always should).
         dropout: on the embedded inputs' concatenation and on the encoder's output, and
             between stacked layers.
+        word_dropout: in training, each token id (and each bigram id) reads as <unk> with
+            this probability, so that the <unk> vector learns to stand for words never seen
+            and the encoder learns to read a word from its context (Lample et al. 2016).
         output_layer: "crf" or "softmax".
         constrained: decode the CRF under the scheme's allowed transitions.
     """
@@ -82,6 +86,7 @@ class TaggerConfig:
     num_layers: int = 1
     bidirectional: bool = True
     dropout: float = 0.2
+    word_dropout: float = 0.0
     output_layer: str = "crf"
     constrained: bool = True
 
@@ -113,8 +118,9 @@ class TaggerConfig:
             raise ValueError("bigram_dim and bigram_vocab_size go together (both 0 or both > 0)")
         if bool(self.char_filters) != bool(self.char_vocab_size):
             raise ValueError("char_filters and char_vocab_size go together")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        for name in ("dropout", "word_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
 
     @property
     def input_size(self) -> int:
@@ -195,13 +201,21 @@ class Tagger(nn.Module):
         """Copy pretrained vectors (V, E) into the token embedding."""
         copy_into_embedding(self.embedding, matrix)
 
+    def load_bigram_embeddings(self, matrix: np.ndarray) -> None:
+        """Copy pretrained vectors (Vb, Eb) into the character-bigram embedding."""
+        if self.bigram_embedding is None:
+            raise ValueError("this tagger reads no character bigrams")
+        copy_into_embedding(self.bigram_embedding, matrix)
+
     def features(self, tokens: Tensor, lengths: Tensor, bigrams: Tensor | None = None,
                  chars: Tensor | None = None) -> Tensor:
         """Emission scores (B, T, K)."""
+        tokens = self._drop_words(tokens)
         parts = [self.embedding(tokens)]
         if self.bigram_embedding is not None:
             if bigrams is None:
                 raise ValueError("this tagger reads character bigrams: pass bigrams (B, T, 2)")
+            bigrams = self._drop_words(bigrams)
             parts.append(self.bigram_embedding(bigrams).flatten(2))
         if self.char_features is not None:
             if chars is None:
@@ -210,6 +224,14 @@ class Tagger(nn.Module):
         inputs = self.dropout(torch.cat(parts, dim=2) if len(parts) > 1 else parts[0])
         states = self.encoder(inputs, lengths)
         return self.emissions(self.dropout(states))
+
+    def _drop_words(self, ids: Tensor) -> Tensor:
+        """`ids` with each real id (not padding, not <unk>) turned to <unk> with probability
+        `word_dropout`, in training only."""
+        if not self.training or not self.config.word_dropout:
+            return ids
+        drop = torch.rand(ids.shape, device=ids.device) < self.config.word_dropout
+        return ids.masked_fill(drop & (ids > UNK_ID), UNK_ID)
 
     def forward(self, tokens: Tensor, lengths: Tensor, tags: Tensor | None = None,
                 bigrams: Tensor | None = None, chars: Tensor | None = None

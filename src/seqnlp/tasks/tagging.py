@@ -232,6 +232,8 @@ class TaggingTask:
             frequent first for word2vec files) join the token vocabulary, so that a dev or
             test word the training data lacks still gets its pretrained vector; a word the
             vocabulary lacks is then also looked up lower-cased. 0: training words only.
+        bigram_vectors: pretrained character-bigram vectors for the bigram embedding (their
+            size wins); bigrams they lack start random.
     """
 
     kind = KIND
@@ -242,7 +244,7 @@ class TaggingTask:
                  min_count: int = 1, bigram_min_count: int = 2,
                  vectors: WordVectors | None = None, bigrams: bool = False,
                  chars: bool = False, bigram_max_vocab: int | None = None,
-                 vector_words: int = 0) -> None:
+                 vector_words: int = 0, bigram_vectors: WordVectors | None = None) -> None:
         if vector_words < 0:
             raise ValueError(f"vector_words must be >= 0, got {vector_words}")
         self.data = data
@@ -253,6 +255,9 @@ class TaggingTask:
         self.min_count = min_count
         self.bigram_min_count = bigram_min_count
         self.vectors = vectors
+        self.bigram_vectors = bigram_vectors
+        if bigram_vectors is not None and not bigrams:
+            raise ValueError("bigram_vectors need a model that reads bigrams (bigrams=True)")
         self.bigrams = bigrams
         self.chars = chars
         self._cache: dict[tuple[int, int], EncodedTagging] = {}
@@ -272,6 +277,8 @@ class TaggingTask:
         options = dict(options)
         if self.vectors is not None:
             options["embedding_dim"] = int(np.asarray(self.vectors.vectors).shape[1])
+        if self.bigram_vectors is not None:
+            options["bigram_dim"] = int(np.asarray(self.bigram_vectors.vectors).shape[1])
         if "bigrams" in vocabs and options.get("bigram_dim"):
             options["bigram_vocab_size"] = len(vocabs["bigrams"])
         if "chars" in vocabs and options.get("char_filters"):
@@ -287,6 +294,11 @@ class TaggingTask:
                                                  SPECIALS, 0, seed)
             info["coverage"] = coverage.rate  # the share of non-special words found
             model.load_embeddings(matrix)
+        if self.bigram_vectors is not None:
+            matrix, coverage = pretrained_matrix(vocabs["bigrams"].itos, self.bigram_vectors,
+                                                 SPECIALS, 0, seed + 1)
+            info["bigram_coverage"] = coverage.rate
+            model.load_bigram_embeddings(matrix)
         return info
 
     def train_batches(self, vocabs: dict[str, Vocab], config: Any, seed: int) -> Callable:
