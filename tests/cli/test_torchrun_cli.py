@@ -38,11 +38,11 @@ def seqnlp(args: list[str], cwd: Path, processes: int = 1) -> subprocess.Complet
     return result
 
 
-def assert_same_weights(a: Path, b: Path) -> None:
+def assert_same_weights(a: Path, b: Path, atol: float = 1e-6) -> None:
     first, second = load_model(a).model.state_dict(), load_model(b).model.state_dict()
     assert first.keys() == second.keys()
     for key in first:
-        torch.testing.assert_close(first[key], second[key], rtol=1e-5, atol=1e-6, msg=key)
+        torch.testing.assert_close(first[key], second[key], rtol=1e-5, atol=atol, msg=key)
 
 
 @pytest.fixture(scope="module")
@@ -89,5 +89,9 @@ def test_two_processes_train_the_language_model_one_process_trains(tmp_path):
     # continuous): together the 8 rows one process reads
     two = seqnlp([*LM, *data, "--batch-size", "4", "-o", "two.pt"], tmp_path, processes=2)
     seqnlp([*LM, *data, "--batch-size", "8", "-o", "one.pt"], tmp_path)
-    assert_same_weights(tmp_path / "two.pt", tmp_path / "one.pt")
+    # Adam divides by the root of tiny second moments on rarely seen embedding rows, which
+    # magnifies the rounding of a two-rank gradient average: 6.4e-6 at most on an AMD EPYC
+    # (weights up to 0.76; every other tensor within 6e-7); a sharding error moves them by
+    # orders of magnitude more
+    assert_same_weights(tmp_path / "two.pt", tmp_path / "one.pt", atol=2e-5)
     assert two.stdout.count("saved two.pt") == 1

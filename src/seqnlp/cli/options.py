@@ -88,6 +88,10 @@ def trainer_options(**defaults: Any) -> list[Option]:
         Option("grad_accum", 1, "Batches whose gradients are summed into one update.", low=1),
         Option("clip", 0.0, "Clip the gradient norm to this (0: no clipping).", low=0.0),
         Option("weight_decay", 0.0, "L2 penalty (decoupled for adamw).", low=0.0),
+        Option("momentum", 0.0, "SGD and RMSprop momentum (0: none).", low=0.0, high=0.999),
+        Option("ema", 0.0, "Score, keep and save an exponential moving average of the weights "
+               "with this decay per update (0: off; 0.999: about the last thousand updates).",
+               low=0.0, high=0.9999),
         Option("alpha", 0.99, "RMSprop's smoothing of the mean squared gradient "
                "(Keras calls it rho: 0.9).", low=0.0, high=1.0),
         Option("eps", 1e-8, "Added to the denominator of adam, adamw and rmsprop (Keras: 1e-7).",

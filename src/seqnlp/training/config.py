@@ -61,6 +61,10 @@ class TrainerConfig:
         mode: "min" or "max": whether a lower or a higher `metric` is better.
         patience: stop after this many evaluations without improvement (None: never).
         restore_best: at the end of `fit`, load the best weights back into the model.
+        ema_decay: keep an exponential moving average of the weights (Polyak averaging),
+            updated after every update with decay `min(ema_decay, (1 + step) / (10 +
+            step))`; evaluations, the best model and the model `fit` ends with use the
+            average (0: off; 0.999 averages over about the last thousand updates).
 
     Checkpoints (all written atomically; see `seqnlp.training.checkpoint`):
         checkpoint_dir: folder of `last.pt` (each epoch and every `checkpoint_every`
@@ -104,6 +108,7 @@ class TrainerConfig:
     mode: str = "min"
     patience: int | None = None
     restore_best: bool = True
+    ema_decay: float = 0.0
     checkpoint_dir: str | None = None
     checkpoint_every: int | None = None
     keep_best: bool = True
@@ -132,6 +137,8 @@ class TrainerConfig:
         _check_positive("lr", self.lr)
         _check_at_least("momentum", self.momentum, 0.0)
         _check_positive("eps", self.eps)
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if not 0.0 <= self.alpha < 1.0:
             raise ValueError(f"alpha must be in [0, 1), got {self.alpha}")
         _check_at_least("weight_decay", self.weight_decay, 0.0)

@@ -43,7 +43,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,6 +233,8 @@ class Trainer(TrainerState):
         else:
             seed_everything(self.config.seed + self.dist.rank)
             event = "start"
+        if self.config.ema_decay and self._ema is None:
+            self._ema = [p.detach().clone() for p in self._params]
         self._t0 = time.perf_counter() - self._elapsed
         self._throughput.reset(self._now())
         self._log(event)
@@ -295,6 +297,7 @@ class Trainer(TrainerState):
         self._grad_norm = clip_gradients(self._params, config.clip_norm, config.clip_value)
         self.optimizer.step()
         self.step += 1
+        self._update_average()
         self._last_loss = total / len(chunk)
         mark_non_finite(self._first_bad, self.step, self._last_loss, self._grad_norm)
         self._epoch_loss.add(self._last_loss)
@@ -335,6 +338,8 @@ class Trainer(TrainerState):
         self._check_finite()
         if self.config.restore_best and self._best_state is not None:
             self.model.load_state_dict(self._best_state)
+        elif self._ema is not None:
+            self._load_average()
         best = self.stopping
         self._log("end", best_score=best.best_score, stopped_early=best.stopped,
                   stopped_by_time=self._timed_out)
@@ -373,22 +378,55 @@ class Trainer(TrainerState):
     def _evaluate(self, dev: OnDevice) -> None:
         """Evaluate, then update the best model, the patience counter and the schedule."""
         self._check_finite()
-        metrics = self._run_evaluation(dev, self._evaluate_fn)
-        if self.config.metric not in metrics:
-            raise ValueError(
-                f"evaluation returned no {self.config.metric!r} (config.metric); "
-                f"it returned {sorted(metrics)}"
-            )
-        score = metrics[self.config.metric]
-        improved = self.stopping.update(score, self.epoch, self.step)
-        if improved:
-            self._keep_best(metrics)
+        with self._averaged():  # with ema_decay, the average is scored and kept
+            metrics = self._run_evaluation(dev, self._evaluate_fn)
+            if self.config.metric not in metrics:
+                raise ValueError(
+                    f"evaluation returned no {self.config.metric!r} (config.metric); "
+                    f"it returned {sorted(metrics)}"
+                )
+            score = metrics[self.config.metric]
+            improved = self.stopping.update(score, self.epoch, self.step)
+            if improved:
+                self._keep_best(metrics)
         self.schedule.observe(score)
         if self.stopping.stopped:
             logger.info("early stop at epoch %d, step %d", self.epoch + 1, self.step)
         record = {"epoch": self.epoch, "step": self.step, "metrics": metrics, "best": improved}
         self.evaluations.append(record)
         self._log("eval", metrics=metrics, best=improved)
+
+    # ----------------------------------------------------------------- weight averaging
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        """Move the average of the weights towards the weights (with `ema_decay`)."""
+        if self._ema is None:
+            return
+        decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
+        for average, param in zip(self._ema, self._params):
+            average.lerp_(param.detach(), 1.0 - decay)
+
+    @torch.no_grad()
+    def _load_average(self) -> None:
+        assert self._ema is not None
+        for param, average in zip(self._params, self._ema):
+            param.copy_(average)
+
+    @contextlib.contextmanager
+    def _averaged(self) -> Iterator[None]:
+        """The model holds the averaged weights inside (the trained ones come back after)."""
+        if self._ema is None:
+            yield
+            return
+        trained = [p.detach().clone() for p in self._params]
+        self._load_average()
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for param, value in zip(self._params, trained):
+                    param.copy_(value)
 
     # ----------------------------------------------------------------- small helpers
 
@@ -401,6 +439,7 @@ class Trainer(TrainerState):
         self.history: list[dict[str, Any]] = []
         self.evaluations: list[dict[str, Any]] = []
         self._best_state: dict[str, torch.Tensor] | None = None
+        self._ema: list[torch.Tensor] | None = None  # the averaged weights (ema_decay)
         self._epoch_loss = RunningMean()
         self._log_loss = RunningMean()
         self._elapsed = 0.0

@@ -52,6 +52,8 @@ class TrainerState:
     history: list[dict[str, Any]]
     evaluations: list[dict[str, Any]]
     _best_state: dict[str, torch.Tensor] | None
+    _ema: list[torch.Tensor] | None
+    _params: list[torch.nn.Parameter]
     _epoch_loss: RunningMean
     _log_loss: RunningMean
     _elapsed: float
@@ -118,6 +120,7 @@ class TrainerState:
             },
             "history": self.history,
             "evaluations": self.evaluations,
+            "ema": self._ema,
             "world_size": self.dist.world_size,
             "rng": rngs,
         }
@@ -141,6 +144,8 @@ class TrainerState:
         self.history = list(state["history"])
         self.evaluations = list(state["evaluations"])
         self._best_state = self._load_best_weights()
+        if state.get("ema") is not None and self.config.ema_decay:
+            self._ema = [t.to(p.device) for t, p in zip(state["ema"], self._params)]
         rngs = state["rng"]
         if len(rngs) != self.dist.world_size:
             logger.warning("checkpoint from %d ranks resumed on %d: random streams differ",
