@@ -4,8 +4,9 @@ is the same bit for bit on every run).
 
 Corpus, in this order, one sentence (or review) per line, lower-cased:
   WikiText-2 train (2.05M tokens), the 50,000 IMDB reviews (11.5M; as `seqnlp data text imdb`
-  writes them), PTB train without its `<unk>` tokens (0.8M), the CoNLL-2003 training
-  sentences (0.2M; never the dev or test text), Multi30k's English training captions (0.4M).
+  writes them), PTB train without its `<unk>` tokens (0.8M; as stored, numbers as N), the
+  CoNLL-2003 training sentences (0.2M; never the dev or test text), Multi30k's English
+  training captions (0.4M; split at spaces only).
 Vectors: skip-gram, 100 dimensions, window 5, 10 epochs, words seen at least 3 times
 (68,388 words from 15.0M tokens).
 
@@ -45,9 +46,11 @@ def write_corpus(path: Path) -> int:
     from seqnlp.tasks.tagging_data import load_tagging_data
 
     def sentences():
-        for name in ("wikitext-2", "imdb", "ptb"):
+        for name in ("wikitext-2", "imdb"):  # WikiText-2 keeps its <unk> as a word
             for words in corpus_lines(name):
-                yield [w.lower() for w in words if w != "<unk>"]
+                yield [w.lower() for w in words]
+        for words in corpus_lines("ptb"):  # lower-case already, numbers as N
+            yield [w for w in words if w != "<unk>"]
         for sentence in load_tagging_data("ner", "conll2003").train:
             yield [w.lower() for w in sentence.tokens]
         for _, line in iter_lines(split_files("multi30k")["train.en"], allow_empty=True):
