@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 # Trainer fields a configuration decides (the rest are run-time: device, progress, paths).
 TRAINER_FIELDS = ("optimizer", "lr", "epochs", "patience", "clip_norm", "alpha", "eps",
-                  "weight_decay", "schedule", "grad_accum_steps")
+                  "weight_decay", "schedule", "grad_accum_steps", "momentum", "ema_decay")
 DECAY_FIELDS = ("constant_epochs", "gamma")
 
 

@@ -171,6 +171,8 @@ def _print_start(model: Any, vocabs: dict[str, Any], info: dict[str, Any]) -> No
     echo(f"vocabularies: {sizes}; parameters: {count_parameters(model):,}")
     if info.get("coverage") is not None:
         echo(f"pretrained vectors cover {info['coverage']:.1%} of the vocabulary")
+    if info.get("bigram_coverage") is not None:
+        echo(f"pretrained bigram vectors cover {info['bigram_coverage']:.1%} of the bigrams")
 
 
 def _report(trained: Any, task: Any, data: Any) -> dict[str, float]:
