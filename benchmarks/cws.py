@@ -198,16 +198,17 @@ def train_model(name: str, data: Any, quick: bool, threads: int) -> dict[str, An
                        bigram_max_vocab=spec.get("bigram_max_vocab"), vectors=vectors,
                        bigram_vectors=bigram_vectors)
 
-    def report(trainer_: Any, record: dict[str, Any]) -> None:
-        for item in trainer_.history[report.printed:]:
-            print(f"{name} epoch {item['epoch'] + 1}: loss {item['train_loss']:.3f} dev F1 "
-                  f"{item['metrics'].get('f1', float('nan')):.4f} "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
-        report.printed = len(trainer_.history)
+    from seqnlp.cli.common import EpochPrinter
 
-    report.printed = 0  # type: ignore[attr-defined]
+    def line(item: dict[str, Any]) -> str:
+        return (f"{name} epoch {item['epoch'] + 1}: loss {item['train_loss']:.3f} dev F1 "
+                f"{item['metrics'].get('f1', float('nan')):.4f} "
+                f"({time.perf_counter() - start:.0f} s)")
+
+    printer = EpochPrinter(line)
     start = time.perf_counter()
-    trained = train_task(task, spec["model"], config, resume=True, on_step=report)
+    trained = train_task(task, spec["model"], config, resume=True, on_step=printer)
+    printer.flush(trained.fit.history)  # the last epoch's line
     seconds = time.perf_counter() - start
     path = model_path(name, quick)
     save_trained(path, task, trained, {"dev_f1": trained.dev.get("f1"),

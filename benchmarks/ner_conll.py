@@ -76,7 +76,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     task = TaggingTask(data, BATCH_SIZE, vectors=vectors, chars=True,
                        vector_words=args.vector_words)
     start = time.perf_counter()
-    trained = train_task(task, model, config, resume=True, on_step=_printer(start))
+    printer = _printer(start)
+    trained = train_task(task, model, config, resume=True, on_step=printer)
+    printer.flush(trained.fit.history)  # the last epoch's line
     seconds = time.perf_counter() - start
     path = CACHE / f"ner-{args.slug}{'-quick' if args.quick else ''}.pt"
     save_trained(path, task, trained, {"dev_f1": trained.dev.get("f1")})
@@ -96,16 +98,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _printer(start: float) -> Any:
-    state = {"printed": 0}
+    """Each epoch's line (dev F1, seconds since `start`) as the next one begins."""
+    from seqnlp.cli.common import EpochPrinter
 
-    def report(trainer: Any, record: dict[str, Any]) -> None:
-        for item in trainer.history[state["printed"]:]:
-            print(f"epoch {item['epoch'] + 1}: loss {item['train_loss']:.3f} dev F1 "
-                  f"{item['metrics'].get('f1', float('nan')):.4f} "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
-        state["printed"] = len(trainer.history)
+    def line(item: dict[str, Any]) -> str:
+        return (f"epoch {item['epoch'] + 1}: loss {item['train_loss']:.3f} dev F1 "
+                f"{item['metrics'].get('f1', float('nan')):.4f} "
+                f"({time.perf_counter() - start:.0f} s)")
 
-    return report
+    return EpochPrinter(line)
 
 
 def environment(args: argparse.Namespace) -> dict[str, Any]:
