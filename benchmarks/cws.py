@@ -1,5 +1,5 @@
 """Chinese word segmentation on the SIGHAN 2005 PKU test set: seqnlp's BiLSTM-CRF taggers
-against jieba, side by side, with the same scorer on the same file.
+against jieba and pkuseg, side by side, with the same scorer on the same file.
 
 Training data: People's Daily, January 1998 (`pfr1998`, PKU standard), 5% of its paragraphs
 held out as dev (seed 0) for model selection; the February file is not used. Test: the raw
@@ -15,16 +15,24 @@ Parts:
           pretrain_vectors) to the cache's vectors/ folder; train builds them when missing.
   train   train every model of MODELS (or --models) through the shared pipeline, each
           keeping its best dev-F1 epoch; models are cached in --cache.
-  eval    score each cached model and jieba on PKU (and MSR) test: F1, OOV/IV recall,
-          characters/s over the whole test file (best of 3 passes, batched), and the peak
-          memory of a fresh process that loads the segmenter and segments the file.
+  eval    score each cached model, jieba and pkuseg on PKU (and MSR) test: F1, OOV/IV
+          recall, characters/s over the whole test file (best of 3 passes, batched), and the
+          peak memory of a fresh process that loads the segmenter and segments the file.
 
   ship    copy the cached model named by --ship (default SHIPPED) into the package as its
           default segmenter (src/seqnlp/pretrained/segmenter-pku.pt), refusing a file over
           10 MB; `seqnlp tagger segment` and `seqnlp.segment` use it when no model is named.
 
+The peers are benchmark-only dependencies: jieba comes with the `bench` extra; pkuseg 0.0.25
+cannot be built by a plain `pip install` (its setup.py imports numpy and Cython before they
+are installed), so it lives in a virtual environment of its own, named by --pkuseg-python:
+    python3 -m venv /tmp/pkvenv
+    /tmp/pkvenv/bin/pip install numpy cython wheel setuptools
+    /tmp/pkvenv/bin/pip install --no-build-isolation pkuseg==0.0.25   # its default model inside
+Without it, eval says so and leaves pkuseg out.
+
 Usage (heavy: run under `flock /tmp/seqnlp-cpu.lock`):
-    python benchmarks/cws.py --part train eval ship       # the published numbers
+    python benchmarks/cws.py --part train eval ship --pkuseg-python /tmp/pkvenv/bin/python
     python benchmarks/cws.py --part train eval --quick    # small slices, for development
     python benchmarks/cws.py --render                     # rewrite cws.md from cws.json
 """
@@ -148,7 +156,7 @@ MODELS: dict[str, dict[str, Any]] = {
 }
 
 
-SHIPPED = "bilstm-64"  # the model that ships as the default segmenter
+SHIPPED = "bilstm-64-pre"  # the model that ships as the default segmenter
 
 
 def ensure_data() -> None:
@@ -303,6 +311,10 @@ if kind == "seqnlp":
     from seqnlp.tasks.segment import segment_lines
     model = load_model(target)
     run = lambda: segment_lines(model, lines, batch_size=512)
+elif kind == "pkuseg":
+    import pkuseg
+    segmenter = pkuseg.pkuseg()  # the default model (mixed domains) inside the package
+    run = lambda: [[w for w in segmenter.cut(l) if w.strip()] for l in lines]
 else:
     import jieba, logging
     jieba.setLogLevel(logging.WARNING)
@@ -319,20 +331,30 @@ print(json.dumps({"seconds": min(times), "peak_rss_mb": round(rss, 1), "words": 
 """
 
 
-def segment_in_process(kind: str, target: str, raw: list[str], threads: int) -> dict[str, Any]:
+def segment_in_process(kind: str, target: str, raw: list[str], threads: int,
+                       python: str = sys.executable) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "test.txt"
         path.write_text("\n".join(raw) + "\n", encoding="utf-8")
-        out = subprocess.run([sys.executable, "-c", RUNNER, kind, target, str(path),
-                              str(threads)], capture_output=True, text=True, check=True)
+        out = subprocess.run([python, "-c", RUNNER, kind, target, str(path), str(threads)],
+                             capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def evaluate(name: str, kind: str, target: str, data: Any, threads: int) -> dict[str, Any]:
+def peer_version(python: str, package: str) -> str | None:
+    """The version of `package` importable by `python`, or None."""
+    out = subprocess.run([python, "-c", f"from importlib.metadata import version; "
+                          f"import {package}; print(version({package!r}))"],
+                         capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def evaluate(name: str, kind: str, target: str, data: Any, threads: int,
+             python: str = sys.executable) -> dict[str, Any]:
     record: dict[str, Any] = {"segmenter": name}
     for corpus in ("pku", "msr"):
         raw, gold = test_set(corpus)
-        run = segment_in_process(kind, target, raw, threads)
+        run = segment_in_process(kind, target, raw, threads, python)
         words = run["words"]
         chars = sum(len("".join(line.split())) for line in raw)
         record[corpus] = {**score(words, gold, data.train_words),
@@ -396,8 +418,8 @@ def markdown(results: dict[str, Any]) -> str:
                   if r.get("environment", env)["command"] != env["command"]]
         for r in others:
             e = r["environment"]
-            lines.append(f"- {r['segmenter']}: `{e['command']}`; {e['date']}; load "
-                         f"{e['load_average_1min']}")
+            lines.append(f"- {r['segmenter']}: `{e['command']}`; {e['date']}; {e['cpu']}, "
+                         f"{e['threads']} threads; load {e['load_average_1min']}")
         lines.append("")
     shipped = results.get("shipped")
     if shipped:
@@ -416,6 +438,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 training paragraphs, 1 epoch")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-peers", action="store_true", help="eval: seqnlp models only")
+    parser.add_argument("--pkuseg-python", default=os.environ.get("PKUSEG_PYTHON",
+                                                                  sys.executable),
+                        help="eval: a Python that imports pkuseg (default $PKUSEG_PYTHON, "
+                             "else this one)")
     parser.add_argument("--out", type=Path, default=None,
                         help="results folder (default benchmarks/results; --quick: the cache)")
     parser.add_argument("--render", action="store_true", help="only rewrite cws.md")
@@ -448,6 +474,13 @@ def main(argv: list[str] | None = None) -> None:
                     for name in args.models]
             if not args.no_peers:
                 rows.append(evaluate("jieba 0.42.1 (default dictionary)", "jieba", "", data, 1))
+                version = peer_version(args.pkuseg_python, "pkuseg")
+                if version:
+                    rows.append(evaluate(f"pkuseg {version} (default model)", "pkuseg", "",
+                                         data, 1, args.pkuseg_python))
+                else:
+                    print(f"pkuseg is not importable by {args.pkuseg_python}: left out (see "
+                          "this file's docstring for its install)", flush=True)
             env = environment(args)
             for row in rows:
                 row["environment"] = env
@@ -476,7 +509,7 @@ def plot_tradeoff(rows: list[dict[str, Any]], shipped: str, path: Path) -> None:
     for row in rows:
         speed, f1 = row["pku"]["chars_per_second"] / 1000, row["pku"]["f1"]
         name = row["segmenter"].split(" (")[0]
-        marker = "*" if name == shipped else ("s" if name.startswith("jieba") else "o")
+        marker = "*" if name == shipped else ("s" if name.startswith(("jieba", "pkuseg")) else "o")
         ax.scatter([speed], [f1], marker=marker, s=140 if marker == "*" else 50)
         ax.annotate(name + (" (shipped)" if name == shipped else ""), (speed, f1),
                     textcoords="offset points", xytext=(6, -3), fontsize=8)
