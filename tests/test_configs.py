@@ -154,6 +154,7 @@ def test_tagger_config_trains_the_benchmark_spec(name: str, tmp_path: Path) -> N
         assert (run["task"], run["data"], run["dev_fraction"]) == (
             "cws", spec.get("data", "pfr1998"), 0.05)
     assert ("--embeddings" in path.read_text()) == bool(spec.get("vectors"))
+    assert ("--lexicon" in path.read_text()) == bool(spec.get("lexicon"))
     assert run["vector_words"] == spec.get("vector_words", 0)
     assert f"--config configs/tagger/{name}.toml" in path.read_text()
 

@@ -134,6 +134,21 @@ def test_read_columns_and_scheme(tmp_path: Path) -> None:
         read_columns(bad)
 
 
+def test_a_lexicon_recuts_train_and_dev_words_it_lacks(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("我  不能  去\n他  不能  来\n" * 10, encoding="utf-8")
+    plain = load_tagging_data("cws", str(corpus), dev_fraction=0.1, seed=0)
+    recut = load_tagging_data("cws", str(corpus), dev_fraction=0.1, seed=0,
+                              lexicon=["我", "他", "不", "能", "去", "来"])
+    assert "不能" in plain.train_words and "不能" not in recut.train_words
+    for split in ("train", "dev"):
+        for before, after in zip(getattr(plain, split), getattr(recut, split)):
+            assert before.tokens == after.tokens
+            assert after.tags == ("S", "S", "S", "S")  # 不能 is two words now
+    with pytest.raises(ValueError, match="cws"):
+        load_tagging_data("ner", str(corpus), lexicon=["我"])
+
+
 def test_missing_or_folder_data_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="no such file"):
         load_tagging_data("cws", str(tmp_path / "none.txt"))

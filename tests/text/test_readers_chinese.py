@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import random
 import unicodedata
 from pathlib import Path
 
 import pytest
 
 from seqnlp.errors import DataFormatError
-from seqnlp.text.chinese import normalize_width, read_raw_lines, read_segmented, read_word_list
+from seqnlp.text.chinese import (
+    normalize_width,
+    read_raw_lines,
+    read_segmented,
+    read_word_list,
+    split_to_lexicon,
+)
 from tests.conftest import shared_file
-
 
 # ---------------------------------------------------------------- real data
 
@@ -157,3 +163,31 @@ def test_segmented_reports_a_truncated_xz_with_a_line(tmp_path: Path) -> None:
         list(read_segmented(path))
     assert info.value.line is not None and info.value.line > 100
     assert str(info.value).startswith(f"{path}, line {info.value.line}: ")
+
+
+# ---------------------------------------------------------------- split_to_lexicon
+
+def test_words_the_lexicon_lacks_are_cut_into_its_words() -> None:
+    lexicon = {"我", "不", "能", "京", "剧院", "京剧", "院", "来源", "于", "来", "源于"}
+    words = ["我", "不能", "京剧院", "来源于", "去", "1998年", "不可"]
+    # fewest pieces, ties to the longest from the left; a word with a digit is kept, as are
+    # words that cannot be cut (去 is one character, 不可 has no 可)
+    assert split_to_lexicon(words, lexicon) == [
+        "我", "不", "能", "京剧", "院", "来源", "于", "去", "1998年", "不可"]
+
+
+def test_fewest_pieces_win_over_a_long_first_piece() -> None:
+    lexicon = {"中华", "中", "华人", "人民", "华", "人", "民"}
+    assert split_to_lexicon(["中华人民"], lexicon) == ["中华", "人民"]
+    assert split_to_lexicon(["华人民"], lexicon) == ["华人", "民"]
+    assert split_to_lexicon(["中华人民"], {"中", "华", "人", "民"}) == ["中", "华", "人", "民"]
+
+
+def test_the_lexicon_cut_keeps_every_character() -> None:
+    rng = random.Random(3)
+    lexicon = {"".join(rng.choices("天地人和平安", k=rng.randint(1, 3))) for _ in range(12)}
+    for _ in range(200):
+        words = ["".join(rng.choices("天地人和平安", k=rng.randint(1, 5))) for _ in range(4)]
+        cut = split_to_lexicon(words, lexicon)
+        assert "".join(cut) == "".join(words)
+        assert all(w in lexicon or w in words for w in cut)

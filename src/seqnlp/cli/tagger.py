@@ -66,6 +66,10 @@ OPTIONS = [
            section="data", low=1),
     Option("bigram_max_vocab", 0, "cws: keep at most this many character bigrams, the most "
            "frequent (0: all).", section="data", low=0),
+    Option("lexicon", None, "cws: a word list (one word per line) of the segmentation "
+           "revision to train toward: a training word it lacks but that is a sequence of its "
+           "words is cut into them (e.g. the PKU bakeoff's pku_training_words.utf8 over "
+           "pfr1998; default: the data as segmented).", section="data", type=Path),
     Option("embeddings", None, "Token vectors in word2vec text or binary format (default: none, "
            "random vectors).",
            section="data", type=Path),
@@ -118,8 +122,15 @@ def train(run: Resolved) -> None:
     from seqnlp.tasks.tagging import TaggingTask
     from seqnlp.tasks.tagging_data import load_tagging_data
 
+    lexicon = None
+    if run["lexicon"]:
+        if run["task"] != "cws":
+            raise SeqnlpError("--lexicon re-cuts Chinese words: it is for --task cws")
+        from seqnlp.text.chinese import read_word_list
+
+        lexicon = list(read_word_list(run["lexicon"]))
     data = load_tagging_data(run["task"], run["data"], run["dev_fraction"], run["seed"],
-                             run["scheme"])
+                             run["scheme"], lexicon)
     echo(f"data: {data.name} ({data.task}, {data.scheme}): {len(data.train):,} train, "
          f"{len(data.dev):,} dev, {len(data.test):,} test sentences; tags "
          f"{' '.join(data.tag_names)}")

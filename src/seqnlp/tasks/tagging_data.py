@@ -13,13 +13,13 @@ IOB1 tags as stored) or any file of whitespace-separated columns with the tag la
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from seqnlp.errors import DataFormatError, DatasetError, one_of
 from seqnlp.text.batching import split_dev
-from seqnlp.text.chinese import normalize_width, read_segmented
+from seqnlp.text.chinese import normalize_width, read_segmented, split_to_lexicon
 from seqnlp.text.conll import read_conll
 from seqnlp.text.tagging import (
     bmes_from_words,
@@ -73,7 +73,8 @@ class TaggingData:
 
 
 def load_tagging_data(task: str, data: str, dev_fraction: float = 0.05, seed: int = 0,
-                      scheme: str | None = None) -> TaggingData:
+                      scheme: str | None = None, lexicon: Iterable[str] | None = None
+                      ) -> TaggingData:
     """Read `data` for `task`.
 
     Args:
@@ -84,6 +85,10 @@ def load_tagging_data(task: str, data: str, dev_fraction: float = 0.05, seed: in
             no dev split of its own.
         seed: seeds that cut.
         scheme: ner: convert the tags to this scheme ("bio", "bioes"); None keeps them.
+        lexicon: cws: the word list of the segmentation revision to train toward; a word
+            of the data that the list lacks but that is a sequence of its words is cut
+            into them (`seqnlp.text.chinese.split_to_lexicon`), in every split read from
+            the training data (the test set is kept as it is).
 
     Raises:
         DatasetError: an unknown name, a missing file, a data set not in the data home.
@@ -92,7 +97,9 @@ def load_tagging_data(task: str, data: str, dev_fraction: float = 0.05, seed: in
     if task not in TASKS:
         raise ValueError(f"task must be one of {one_of(TASKS)}, got {task!r}")
     if task == "cws":
-        return _load_cws(data, dev_fraction, seed)
+        return _load_cws(data, dev_fraction, seed, lexicon)
+    if lexicon is not None:
+        raise ValueError("a lexicon re-cuts Chinese words: it is for task 'cws'")
     return _load_ner(data, dev_fraction, seed, scheme)
 
 
@@ -102,7 +109,8 @@ def cws_sentence(words: Sequence[str]) -> TaggedSentence:
     return TaggedSentence(tuple("".join(words)), tuple(bmes_from_words(words)))
 
 
-def _load_cws(data: str, dev_fraction: float, seed: int) -> TaggingData:
+def _load_cws(data: str, dev_fraction: float, seed: int,
+              lexicon: Iterable[str] | None = None) -> TaggingData:
     if data in CWS_DATA:
         from seqnlp.datasets import dataset_status, split_files
 
@@ -117,6 +125,10 @@ def _load_cws(data: str, dev_fraction: float, seed: int) -> TaggingData:
         path = _existing_file(data, "segmented Chinese text (words separated by spaces)")
         paragraphs = list(read_segmented(path))
         test, name = [], path.name
+    if lexicon is not None:
+        target = frozenset(normalize_width(w) for w in lexicon)
+        paragraphs = [split_to_lexicon([normalize_width(w) for w in words], target)
+                      for words in paragraphs]
     sentences = [cws_sentence(words) for words in paragraphs]
     train, dev = _hold_out(sentences, dev_fraction, seed, name)
     train_words = frozenset(w for s in train for w in words_from_bmes(list(s.tokens),

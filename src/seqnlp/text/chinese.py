@@ -111,3 +111,54 @@ def read_word_list(path: PathLike) -> Iterator[str]:
                 path, lineno, f"expected one word per line, found {word!r}"
             )
         yield word
+
+
+def _is_han(text: str) -> bool:
+    return all("\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" for c in text)
+
+
+def split_to_lexicon(words: list[str], lexicon: frozenset[str] | set[str]) -> list[str]:
+    """Words re-cut toward another revision of a standard, given that revision's word list.
+
+    A word of Han characters that the lexicon lacks, but that is a sequence of lexicon
+    words, is replaced by such a sequence: the fewest pieces, ties going to the longest
+    pieces from the left (`不能` -> `不 能` where `不能` is not a word of the list but `不` and
+    `能` are). Words in the lexicon, words that cannot be cut into lexicon words and words
+    with other characters (digits, Latin letters, punctuation) are kept. Words are never
+    joined. Used to bring pfr1998's segmentation toward the SIGHAN 2005 PKU training
+    file's (same text, revised segmentation) through that file's word list.
+
+    Args:
+        words: one sentence's words.
+        lexicon: the target revision's words.
+
+    Returns:
+        The sentence's words; the characters are unchanged.
+    """
+    out: list[str] = []
+    for word in words:
+        if len(word) < 2 or word in lexicon or not _is_han(word):
+            out.append(word)
+            continue
+        out.extend(_fewest_pieces(word, lexicon) or [word])
+    return out
+
+
+def _fewest_pieces(word: str, lexicon: frozenset[str] | set[str]) -> list[str] | None:
+    """`word` as the fewest lexicon words (ties: longest from the left), or None."""
+    n = len(word)
+    pieces: list[int | None] = [None] * n + [0]  # fewest pieces for word[i:]
+    cut: list[int] = [n] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        for j in range(n, i, -1):  # the longest piece first: ties keep it
+            rest = pieces[j]
+            if rest is not None and word[i:j] in lexicon and (
+                    pieces[i] is None or rest + 1 < pieces[i]):
+                pieces[i], cut[i] = rest + 1, j
+    if pieces[0] is None:
+        return None
+    out, i = [], 0
+    while i < n:
+        out.append(word[i:cut[i]])
+        i = cut[i]
+    return out
