@@ -484,7 +484,8 @@ def main(argv: list[str] | None = None) -> None:
                              "else this one)")
     parser.add_argument("--out", type=Path, default=None,
                         help="results folder (default benchmarks/results; --quick: the cache)")
-    parser.add_argument("--render", action="store_true", help="only rewrite cws.md")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite cws.md and the trade-off picture")
     args = parser.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else argv
     out = args.out or (CACHE / "results" if args.quick else RESULTS)
@@ -530,15 +531,19 @@ def main(argv: list[str] | None = None) -> None:
             kept.update({r["segmenter"]: r for r in rows})  # rows not run this time stay
             results["eval"] = {"environment": env, "segmenters": list(kept.values())}
             _write(results, out)
-            plot_tradeoff(list(kept.values()), args.ship, out / "cws_tradeoff.png")
+            plot_tradeoff(results["eval"], args.ship, out / "cws_tradeoff.png")
         if "ship" in args.part:
             results = _read(path)
             results["shipped"] = ship(args.ship, args.quick)
     _write(results, out)
+    if args.render and results.get("eval"):
+        shipped = results.get("shipped", {}).get("model", args.ship)
+        plot_tradeoff(results["eval"], shipped, out / "cws_tradeoff.png")
 
 
-def plot_tradeoff(rows: list[dict[str, Any]], shipped: str, path: Path) -> None:
-    """PKU test F1 against characters per second, one point per segmenter (needs
+def plot_tradeoff(evaluation: dict[str, Any], shipped: str, path: Path) -> None:
+    """PKU test F1 against characters per second, one point per segmenter measured on the
+    latest eval's CPU (speeds on another CPU do not compare), named in the legend (needs
     matplotlib, the `plots` extra; skipped without it)."""
     try:
         import matplotlib
@@ -548,18 +553,28 @@ def plot_tradeoff(rows: list[dict[str, Any]], shipped: str, path: Path) -> None:
     except ImportError:
         print("matplotlib is not installed: no trade-off picture", flush=True)
         return
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for row in rows:
+    rows, cpu = evaluation["segmenters"], evaluation["environment"]["cpu"]
+    left_out = [r["segmenter"] for r in rows if r["environment"]["cpu"] != cpu]
+    if left_out:
+        print(f"trade-off picture: left out {', '.join(left_out)} (measured on another CPU)",
+              flush=True)
+    rows = sorted((r for r in rows if r["environment"]["cpu"] == cpu),
+                  key=lambda r: -r["pku"]["f1"])
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    for index, row in enumerate(rows):
         speed, f1 = row["pku"]["chars_per_second"] / 1000, row["pku"]["f1"]
         name = row["segmenter"].split(" (")[0]
-        marker = "*" if name == shipped else ("s" if name.startswith(("jieba", "pkuseg")) else "o")
-        ax.scatter([speed], [f1], marker=marker, s=140 if marker == "*" else 50)
-        ax.annotate(name + (" (shipped)" if name == shipped else ""), (speed, f1),
-                    textcoords="offset points", xytext=(6, -3), fontsize=8)
+        peer = name.startswith(("jieba", "pkuseg"))
+        marker = "*" if name == shipped else ("s" if peer else "o")
+        ax.scatter([speed], [f1], marker=marker, s=220 if marker == "*" else 60,
+                   color=plt.get_cmap("tab20")(index % 20),
+                   label=f"{name}{' (shipped)' if name == shipped else ''}: {f1:.4f}, "
+                         f"{speed:,.0f}k/s", zorder=3 if marker == "*" else 2)
     ax.set_xlabel("thousand characters per second (whole PKU test file)")
     ax.set_ylabel("PKU test word F1")
-    ax.set_title("Chinese word segmentation: accuracy against speed")
+    ax.set_title(f"Chinese word segmentation: accuracy against speed ({cpu})", fontsize=10)
     ax.grid(alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
