@@ -76,9 +76,9 @@ printf 'the stock market fell sharply\nsharply fell market stock the\n' | seqnlp
 
 step "word segmentation" "uses the segmenter shipped in the package (BiLSTM-CRF, 7 MB; no training)"
 seqnlp segment "我爱北京天安门" "共同创造美好的新世纪——二○○一年新年贺词" "访问 https://example.com 的 iPhone12 用户"
-printf '北京大学生前来应聘\n' | seqnlp segment --sep " / "
-printf '北京大学\n' > "$OUT/user-words.txt"
-printf '北京大学生前来应聘\n' | seqnlp segment --sep " / " --dict "$OUT/user-words.txt"
+printf '南京市长江大桥\n' | seqnlp segment --sep " / "
+printf '长江大桥\n' > "$OUT/user-words.txt"   # a user word list: these words stay whole
+printf '南京市长江大桥\n' | seqnlp segment --sep " / " --dict "$OUT/user-words.txt"
 
 step "named entities" "trains a BiLSTM-CRF (64 units, character CNN) for one epoch on CoNLL-2003's 14,041 sentences"
 import_data conll2003
