@@ -15,9 +15,12 @@ Parts:
           pretrain_vectors) to the cache's vectors/ folder; train builds them when missing.
   train   train every model of MODELS (or --models) through the shared pipeline, each
           keeping its best dev-F1 epoch; models are cached in --cache.
-  eval    score each cached model, jieba and pkuseg on PKU (and MSR) test: F1, OOV/IV
-          recall, characters/s over the whole test file (best of 3 passes, batched), and the
-          peak memory of a fresh process that loads the segmenter and segments the file.
+  dev     dev F1 of models and --ensembles on one dev split (the held-out paragraphs re-cut
+          toward the bakeoff's revision), to choose between them.
+  eval    score each cached model (and --ensembles), jieba and pkuseg on PKU (and MSR)
+          test: F1, OOV/IV recall, characters/s over the whole test file (best of 3 passes,
+          batched), and the peak memory of a fresh process that loads the segmenter and
+          segments the file.
 
   ship    copy the cached model named by --ship (default SHIPPED) into the package as its
           default segmenter (src/seqnlp/pretrained/segmenter-pku.pt), refusing a file over
@@ -188,6 +191,14 @@ MODELS: dict[str, dict[str, Any]] = {
 }
 
 
+# Ensembles of trained models, decoded together: the tag path of the best mean score
+# (seqnlp.tasks.segment.decode_mean; `seqnlp segment -m A.pt -e B.pt`). Their training time
+# is their members' together.
+ENSEMBLES: dict[str, list[str]] = {
+    "ensemble-256-lex": ["bilstm-256-pre-lex", "bilstm-256-pre-lex-wd"],
+    "ensemble-256x3": ["bilstm-256-pre-lex", "bilstm-256-pre-lex-wd", "bilstm-256-pre"],
+}
+
 SHIPPED = "bilstm-64-pre"  # the model that ships as the default segmenter
 
 
@@ -349,7 +360,8 @@ if kind == "seqnlp":
     torch.set_num_threads(int(threads))
     from seqnlp.models import load_model
     from seqnlp.tasks.segment import segment_lines
-    model = load_model(target)
+    model = [load_model(t) for t in target.split("+")]  # several: an ensemble
+    model = model[0] if len(model) == 1 else model
     run = lambda: segment_lines(model, lines, batch_size=512)
 elif kind == "pkuseg":
     import pkuseg
@@ -402,6 +414,24 @@ def evaluate(name: str, kind: str, target: str, data: Any, threads: int,
                           "peak_rss_mb": run["peak_rss_mb"], "chars": chars}
         print(f"{name} {corpus}: {json.dumps(record[corpus])}", flush=True)
     return record
+
+
+def dev_scores(models: list[str], ensembles: list[str], quick: bool) -> dict[str, Any]:
+    """Dev F1 of models and ensembles on one dev split for all, so that they compare: the
+    held-out January paragraphs re-cut toward the bakeoff's revision (the -lex models' own
+    dev; the revision the test set follows)."""
+    from seqnlp.models import load_model
+    from seqnlp.tasks.tagging_eval import evaluate_tagger
+
+    data = load_data(quick, "pfr1998", "pku_training_words")
+    scores = {}
+    for name in [*models, *ensembles]:
+        members = [load_model(model_path(m, quick)) for m in ENSEMBLES.get(name, [name])]
+        f1 = evaluate_tagger(members if len(members) > 1 else members[0], data, "dev",
+                             512)["f1"]
+        scores[name] = {"dev_f1_recut": round(f1, 4), "members": ENSEMBLES.get(name, [name])}
+        print(f"{name}: dev F1 (re-cut dev) {f1:.4f}", flush=True)
+    return scores
 
 
 # --------------------------------------------------------------------------------- report
@@ -461,6 +491,17 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"- {r['segmenter']}: `{e['command']}`; {e['date']}; {e['cpu']}, "
                          f"{e['threads']} threads; load {e['load_average_1min']}")
         lines.append("")
+    dev = results.get("dev")
+    if dev:
+        env = results.get("dev_environment", {})
+        lines += ["## Dev F1 on one dev split (`--part dev`)", "",
+                  "The held-out January paragraphs re-cut toward the bakeoff's revision, the "
+                  "same split for every row, so that models and ensembles compare; the latest "
+                  f"run: `{env.get('command')}`; {env.get('date')}.", "",
+                  "| segmenter | members | dev F1 |", "|---|---|---:|"]
+        for name, r in dev.items():
+            lines.append(f"| {name} | {' + '.join(r['members'])} | {r['dev_f1_recut']} |")
+        lines.append("")
     shipped = results.get("shipped")
     if shipped:
         lines += [f"The default segmenter shipped in the package is `{shipped['model']}` "
@@ -470,11 +511,13 @@ def markdown(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", nargs="+", choices=("vectors", "train", "eval", "ship"),
+    parser.add_argument("--part", nargs="+", choices=("vectors", "train", "dev", "eval", "ship"),
                         default=[])
     parser.add_argument("--ship", default=SHIPPED, choices=sorted(MODELS),
                         help="ship: the model to ship as the default segmenter")
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=sorted(MODELS))
+    parser.add_argument("--ensembles", nargs="*", choices=sorted(ENSEMBLES), default=[],
+                        help="dev, eval: these ensembles too")
     parser.add_argument("--quick", action="store_true", help="2,000 training paragraphs, 1 epoch")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-peers", action="store_true", help="eval: seqnlp models only")
@@ -510,10 +553,20 @@ def main(argv: list[str] | None = None) -> None:
             results["train"] = {"environment": environment(args),
                                 "models": list(previous.values())}
             _write(results, out)
+        if "dev" in args.part:
+            scores = dev_scores(args.models, args.ensembles, args.quick)
+            results = _read(path)
+            results.setdefault("dev", {}).update(scores)
+            results["dev_environment"] = environment(args)
+            _write(results, out)
         if "eval" in args.part:
             rows = [evaluate(name, "seqnlp", str(model_path(name, args.quick)),
                              _data_of(name, data, args.quick), args.threads)
                     for name in args.models]
+            rows += [evaluate(name, "seqnlp", "+".join(str(model_path(m, args.quick))
+                                                       for m in ENSEMBLES[name]),
+                              _data_of(ENSEMBLES[name][0], data, args.quick), args.threads)
+                     for name in args.ensembles]
             if not args.no_peers:
                 rows.append(evaluate("jieba 0.42.1 (default dictionary)", "jieba", "", data, 1))
                 version = peer_version(args.pkuseg_python, "pkuseg")

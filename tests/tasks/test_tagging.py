@@ -3,6 +3,7 @@ through the registry, and segments raw text keeping every character."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from seqnlp.errors import DataFormatError, DatasetError
 from seqnlp.models import load_model
 from seqnlp.models.tagger import Tagger, TaggerConfig
 from seqnlp.tasks.pipeline import save_trained, train_task
-from seqnlp.tasks.segment import segment_lines, tag_sentences
+from seqnlp.tasks.segment import decode_mean, segment_lines, tag_sentences
 from seqnlp.tasks.tagging import TaggingTask, bigrams_of
 from seqnlp.tasks.tagging_data import (
     TaggedSentence,
@@ -331,3 +332,79 @@ def test_bigram_vectors_start_the_bigram_embedding(tmp_path: Path) -> None:
     assert 0 < info["bigram_coverage"] < 1  # most training bigrams are not in the vectors
     with pytest.raises(ValueError, match="bigrams"):
         TaggingTask(data, bigram_vectors=vectors)
+
+
+# ---------------------------------------------------------------- ensembles
+
+@pytest.fixture(scope="module")
+def second_cws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another tagger, trained on other sentences (its vocabulary numbers differ)."""
+    folder = tmp_path_factory.mktemp("cws2")
+    corpus = synthetic_corpus(folder / "train.txt", 300, seed=1)
+    data = load_tagging_data("cws", str(corpus), dev_fraction=0.1, seed=0)
+    task = TaggingTask(data, batch_size=16, bigrams=True)
+    torch.set_num_threads(1)
+    trained = train_task(task, {"embedding_dim": 8, "bigram_dim": 8, "hidden_size": 8},
+                         TrainerConfig(epochs=1, lr=5e-3, progress=False, seed=3))
+    path = folder / "cws.pt"
+    save_trained(path, task, trained)
+    return path
+
+
+def test_an_ensemble_of_a_model_and_its_copy_segments_as_the_model(trained_cws) -> None:
+    lines = ["".join(random.Random(i).choices(LEXICON, k=i % 6 + 1)) for i in range(80)]
+    alone = segment_lines(load_model(trained_cws[0]), lines, batch_size=16)
+    pair = [load_model(trained_cws[0]), load_model(trained_cws[0])]
+    assert segment_lines(pair, lines, batch_size=16) == alone
+
+
+def test_the_ensemble_path_has_the_best_mean_score(trained_cws, second_cws) -> None:
+    """Brute force over all 4^T tag paths: the decoded path maximises the mean of the
+    models' CRF path scores, each model reading the text through its own vocabularies."""
+    from seqnlp.tasks.tagging import CharacterEncoder, make_tagging_batch
+
+    members = [load_model(trained_cws[0]), load_model(second_cws)]
+    assert members[0].vocabs["tokens"].itos != members[1].vocabs["tokens"].itos
+    for text in ["我爱北京", "研究生命", "人民大会堂", "北京天安门"]:
+        emissions = []
+        for member in members:
+            member.model.eval()
+            batch = make_tagging_batch(CharacterEncoder(member.vocabs).encode([text]), [0])
+            with torch.no_grad():
+                emissions.append(member.model(**batch)[0])
+        models = [m.model for m in members]
+        decoded = decode_mean(models, emissions, batch["lengths"])[0].tolist()
+        paths = torch.tensor(list(itertools.product(range(4), repeat=len(text))))
+        with torch.no_grad():
+            mean = sum(model.crf.score(e.expand(len(paths), -1, -1), paths)
+                       for model, e in zip(models, emissions)) / 2
+        assert decoded == paths[mean.argmax()].tolist()
+    words = segment_lines(members, ["我爱北京天安门", "", "研究生命起源"])
+    assert ["".join(w) for w in words] == ["我爱北京天安门", "", "研究生命起源"]
+
+
+def test_an_ensemble_refuses_taggers_of_other_tags(trained_cws) -> None:
+    from types import SimpleNamespace
+
+    model = load_model(trained_cws[0]).model
+    other = SimpleNamespace(config=SimpleNamespace(tags=("B", "I", "O")), crf=None)
+    emissions = torch.zeros(1, 2, 4)
+    with pytest.raises(ValueError, match="share their tags"):
+        decode_mean([model, other], [emissions, emissions], torch.tensor([2]))
+
+
+def test_the_segment_command_decodes_an_ensemble(trained_cws, second_cws) -> None:
+    from typer.testing import CliRunner
+
+    from seqnlp.cli.main import app
+
+    first, second = str(trained_cws[0]), str(second_cws)
+    text = "我爱北京天安门广场"
+    runner = CliRunner()
+    alone = runner.invoke(app, ["segment", "-m", first, text, "--threads", "1"])
+    pair = runner.invoke(app, ["segment", "-m", first, "-e", first, text, "--threads", "1"])
+    mixed = runner.invoke(app, ["segment", "-m", first, "-e", second, text, "--threads", "1"])
+    assert alone.exit_code == pair.exit_code == mixed.exit_code == 0, mixed.output
+    assert pair.output == alone.output
+    expected = segment_lines([load_model(first), load_model(second)], [text])[0]
+    assert mixed.output.split() == expected

@@ -49,6 +49,9 @@ DATA_HELP = ("pfr1998 (cws; pfr1998-janfeb adds February) or conll2003 (ner), fr
              "home, or a file: segmented "
              "Chinese text (cws) or CoNLL columns with the tag last (ner).")
 MODEL = typer.Argument(..., help="A model file written by `seqnlp tagger train`.")
+ENSEMBLE = typer.Option(None, "--ensemble", "-e", help="cws: another tagger of the same tags "
+                        "decoding with the model: the words of the tag path of the best mean "
+                        "score (repeatable; default: the model alone).")
 
 OPTIONS = [
     *run_options("Where to write the model."),
@@ -205,6 +208,7 @@ def evaluate(
     data: str = typer.Option(..., "--data", help=DATA_HELP),
     split: str = typer.Option("test", help="test or dev."),
     batch_size: int = typer.Option(64, min=1, max=4096, help="Sentences per batch."),
+    ensemble: list[Path] | None = ENSEMBLE,
     threads: int = THREADS,
 ) -> None:
     """Print a saved tagger's scores on a split: word P/R/F1 with OOV and IV recall (cws),
@@ -217,6 +221,10 @@ def evaluate(
     if split not in ("test", "dev"):
         raise SeqnlpError(f"--split must be test or dev, got {split!r}")
     loaded = load_model(model, expect=KIND)
+    if ensemble and loaded.task != "cws":
+        raise SeqnlpError("--ensemble is for cws taggers")
+    members = [loaded, *(_segmenter(path) for path in ensemble or ())]
+    _same_tags(members)
     scheme = loaded.config.scheme if loaded.task == "ner" else None
     trained_on = loaded.train_config  # the same dev cut: OOV words are those of its train
     fraction = trained_on.get("data", {}).get("dev_fraction", 0.05)
@@ -224,7 +232,8 @@ def evaluate(
     dataset = load_tagging_data(loaded.task, data, fraction, seed, scheme)
     if not getattr(dataset, split):
         raise SeqnlpError(f"{data} has no {split} split")
-    scores = evaluate_tagger(loaded, dataset, split, batch_size)
+    scores = evaluate_tagger(members if len(members) > 1 else loaded, dataset, split,
+                             batch_size)
     typer.echo(scores.pop("_text"))
 
 
@@ -242,6 +251,7 @@ def segment(
     dictionary: Path | None = typer.Option(None, "--dict", help="A user word list, one word "
                                            "per line: these words are never cut (default: none)."),
     batch_size: int = typer.Option(256, min=1, max=65_536, help="Pieces per forward pass."),
+    ensemble: list[Path] | None = ENSEMBLE,
     threads: int = THREADS,
 ) -> None:
     """Segment Chinese text: one output line per input line, words joined by --sep."""
@@ -252,10 +262,21 @@ def segment(
     if model is None and texts and texts[0].endswith(".pt") and Path(texts[0]).is_file():
         model = Path(texts.pop(0))
     loaded = _segmenter(model)
+    if ensemble:
+        loaded = [loaded, *(_segmenter(path) for path in ensemble)]
+        _same_tags(loaded)
     words = _read_words(dictionary) if dictionary else ()
     lines = texts or _input_lines(input_file)
     for words_of_line in segment_lines(loaded, lines, batch_size, words):
         typer.echo(sep.join(words_of_line))
+
+
+def _same_tags(members: list[Any]) -> None:
+    tags = members[0].model.config.tags
+    for member in members[1:]:
+        if member.model.config.tags != tags:
+            raise SeqnlpError(f"--ensemble: {member.path} tags {' '.join(member.model.config.tags)}"
+                              f", not {' '.join(tags)}")
 
 
 def _segmenter(model: Path | None) -> Any:

@@ -11,12 +11,14 @@ after sentence punctuation where possible. Pieces are batched by length for spee
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import torch
 
+from seqnlp.nn.rnn import sequence_mask
 from seqnlp.text.chinese import normalize_width
 
 _URL = re.compile(r"(?:https?://|www\.)[\x21-\x7e]+")
@@ -29,7 +31,8 @@ def segment_lines(loaded: Any, lines: Iterable[str], batch_size: int = 256,
     """The words of each line (an empty list for a blank line).
 
     Args:
-        loaded: a `LoadedTagger` of task "cws".
+        loaded: a `LoadedTagger` of task "cws", or a list of them: an ensemble, whose
+            words are the tag path of the best mean score (`decode_mean`).
         lines: the texts, one sentence (or paragraph) each.
         batch_size: pieces per forward pass.
         user_words: words never to cut inside, always cut around.
@@ -59,36 +62,79 @@ def _chunks(text: str, size: int) -> list[str]:
 
 
 def _model_cuts(loaded: Any, texts: Sequence[str], batch_size: int) -> list[set[int]]:
-    """For each text, the offsets where the model starts a new word (0 excluded)."""
+    """For each text, the offsets where the model (or ensemble) starts a new word (0
+    excluded)."""
     from seqnlp.tasks.tagging import CharacterEncoder
 
-    encoder = getattr(loaded, "_character_encoder", None)
-    if encoder is None:  # built once per loaded model
-        encoder = loaded._character_encoder = CharacterEncoder(loaded.vocabs)
-    normalize = loaded.normalize == "width"
-    encoded = encoder.encode([normalize_width(t) if normalize else t for t in texts])
-    tags = loaded.model.config.tags
+    members = list(loaded) if isinstance(loaded, (list, tuple)) else [loaded]
+    encoded = []
+    for member in members:  # each reads the texts through its own vocabularies
+        encoder = getattr(member, "_character_encoder", None)
+        if encoder is None:  # built once per loaded model
+            encoder = member._character_encoder = CharacterEncoder(member.vocabs)
+        normalize = member.normalize == "width"
+        encoded.append(encoder.encode([normalize_width(t) if normalize else t for t in texts]))
+    tags = members[0].model.config.tags
     starts = {i for i, tag in enumerate(tags) if tag in ("B", "S")}
     ends = {i for i, tag in enumerate(tags) if tag in ("E", "S")}
     return [{t for t in range(1, len(path)) if path[t] in starts or path[t - 1] in ends}
-            for path in _decode(loaded.model, encoded, batch_size)]
+            for path in _decode([m.model for m in members], encoded, batch_size)]
 
 
-def _decode(model: Any, encoded: Any, batch_size: int) -> list[list[int]]:
-    """The best tag ids of each encoded item, in input order, batched by length."""
+def _decode(models: Sequence[Any], encoded: Sequence[Any], batch_size: int
+            ) -> list[list[int]]:
+    """The best tag ids of each item, in input order, batched by length; `encoded[i]` is
+    the items as `models[i]` reads them. Several models decode their mean (`decode_mean`)."""
     from seqnlp.tasks.tagging import make_tagging_batch
 
-    model.eval()
-    lengths = [len(t) for t in encoded.tokens]
+    for model in models:
+        model.eval()
+    lengths = [len(t) for t in encoded[0].tokens]
     paths: list[list[int]] = [[] for _ in lengths]
     with torch.no_grad():
         for group in length_batches(lengths, batch_size):
-            batch = make_tagging_batch(encoded, group)
-            emissions, _ = model(**batch)
-            decoded = model.decode(emissions, batch["lengths"]).tolist()
+            emissions = []
+            for model, items in zip(models, encoded):
+                batch = make_tagging_batch(items, group)
+                emissions.append(model(**batch)[0])
+            decoded = decode_mean(models, emissions, batch["lengths"]).tolist()
             for row, index in enumerate(group):
                 paths[index] = decoded[row][: lengths[index]]
     return paths
+
+
+def decode_mean(models: Sequence[Any], emissions: Sequence[torch.Tensor],
+                lengths: torch.Tensor) -> torch.Tensor:
+    """The tag path of the best mean score over taggers of the same tags: with CRFs,
+    Viterbi over the mean of their emissions and of their transition, start and end
+    scores (a path's score under those is the mean of its scores under each model); without,
+    the argmax of the mean emissions. One model decodes as it does alone.
+
+    Raises:
+        ValueError: models with other tags, or CRFs with other allowed transitions.
+    """
+    first = models[0]
+    if len(models) == 1:
+        return first.decode(emissions[0], lengths)
+    for other in models[1:]:
+        if other.config.tags != first.config.tags:
+            raise ValueError(f"an ensemble's taggers must share their tags: "
+                             f"{first.config.tags} and {other.config.tags}")
+        if (other.crf is None) != (first.crf is None) or (
+                first.crf is not None and not all(
+                    torch.equal(getattr(first.crf, name), getattr(other.crf, name))
+                    for name in ("transition_penalty", "start_penalty", "end_penalty"))):
+            raise ValueError("an ensemble's taggers must all have a CRF with the same allowed "
+                             "transitions, or none")
+    mean = torch.stack(list(emissions)).mean(0)
+    mask = sequence_mask(lengths, mean.size(1))
+    if first.crf is None:
+        return mean.argmax(2).masked_fill(~mask, 0)
+    crf = copy.deepcopy(first.crf)
+    for name in ("transitions", "start", "end"):
+        getattr(crf, name).data = torch.stack(
+            [getattr(m.crf, name).data for m in models]).mean(0)
+    return crf.decode(mean, mask)[0]
 
 
 MAX_BATCH_CHARS = 16_384  # padded characters per forward pass: bounds the activations' memory
@@ -160,6 +206,6 @@ def tag_sentences(loaded: Any, sentences: Sequence[Sequence[str]], batch_size: i
     real = [i for i, s in enumerate(sentences) if len(s)]
     encoded = encode_tagging([sentences[i] for i in real], loaded.vocabs, with_tags=False,
                              lowercase_unknown=getattr(loaded, "lowercase_unknown", False))
-    for index, path in zip(real, _decode(loaded.model, encoded, batch_size)):
+    for index, path in zip(real, _decode([loaded.model], [encoded], batch_size)):
         result[index] = [tags[t] for t in path]
     return result
