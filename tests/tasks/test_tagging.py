@@ -40,18 +40,24 @@ def synthetic_corpus(path: Path, sentences: int, seed: int) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def trained_cws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    folder = tmp_path_factory.mktemp("cws")
-    corpus = synthetic_corpus(folder / "train.txt", 600, seed=0)
+def train_cws(folder: Path, sentences: int, seed: int, sizes: dict[str, int], epochs: int
+              ) -> tuple[Path, object]:
+    """A cws tagger trained on a synthetic corpus, saved as folder/cws.pt."""
+    corpus = synthetic_corpus(folder / "train.txt", sentences, seed=seed)
     data = load_tagging_data("cws", str(corpus), dev_fraction=0.1, seed=0)
     task = TaggingTask(data, batch_size=16, bigrams=True)
     torch.set_num_threads(1)
-    trained = train_task(task, {"embedding_dim": 16, "bigram_dim": 8, "hidden_size": 24},
-                         TrainerConfig(epochs=4, lr=5e-3, progress=False, seed=0))
+    trained = train_task(task, sizes, TrainerConfig(epochs=epochs, lr=5e-3, progress=False,
+                                                    seed=seed))
     path = folder / "cws.pt"
     save_trained(path, task, trained)
     return path, trained
+
+
+@pytest.fixture(scope="module")
+def trained_cws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    return train_cws(tmp_path_factory.mktemp("cws"), 600, 0,
+                     {"embedding_dim": 16, "bigram_dim": 8, "hidden_size": 24}, epochs=4)
 
 
 def test_the_tagger_learns_a_segmentation(trained_cws) -> None:
@@ -339,16 +345,8 @@ def test_bigram_vectors_start_the_bigram_embedding(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def second_cws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Another tagger, trained on other sentences (its vocabulary numbers differ)."""
-    folder = tmp_path_factory.mktemp("cws2")
-    corpus = synthetic_corpus(folder / "train.txt", 300, seed=1)
-    data = load_tagging_data("cws", str(corpus), dev_fraction=0.1, seed=0)
-    task = TaggingTask(data, batch_size=16, bigrams=True)
-    torch.set_num_threads(1)
-    trained = train_task(task, {"embedding_dim": 8, "bigram_dim": 8, "hidden_size": 8},
-                         TrainerConfig(epochs=1, lr=5e-3, progress=False, seed=3))
-    path = folder / "cws.pt"
-    save_trained(path, task, trained)
-    return path
+    return train_cws(tmp_path_factory.mktemp("cws2"), 300, 1,
+                     {"embedding_dim": 8, "bigram_dim": 8, "hidden_size": 8}, epochs=1)[0]
 
 
 def test_an_ensemble_of_a_model_and_its_copy_segments_as_the_model(trained_cws) -> None:
