@@ -112,6 +112,10 @@ def rows() -> list[Row]:
             words=("--split", "test or dev")),
         Row("eval-no-test", ("tagger", "eval", "cws.pt", "--data", "c.txt"),
             files={"cws.pt": cws, "c.txt": CWS_TEXT}, words=("c.txt", "no test split")),
+        Row("eval-lexicon-ner", ("tagger", "eval", "ner.pt", "--lexicon", "w.txt", "--data",
+                                 "n.txt"), files={"ner.pt": ner, "w.txt": "迈向\n".encode(),
+                                                  "n.txt": b"EU B-ORG\nrejects O\n\n" * 3},
+            words=("--lexicon", "cws")),
         Row("eval-missing-data", ("tagger", "eval", "cws.pt", "--data", "none.txt"),
             files={"cws.pt": cws}, words=("none.txt", "no such file")),
         # segment and tag

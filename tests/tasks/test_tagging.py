@@ -406,3 +406,28 @@ def test_the_segment_command_decodes_an_ensemble(trained_cws, second_cws) -> Non
     assert pair.output == alone.output
     expected = segment_lines([load_model(first), load_model(second)], [text])[0]
     assert mixed.output.split() == expected
+
+
+def test_eval_recuts_with_the_lexicon_the_model_was_trained_with(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from seqnlp.cli.main import app
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("我  不能  去  北京\n他  不能  来  北京\n" * 40, encoding="utf-8")
+    words = tmp_path / "words.txt"
+    words.write_text("我\n他\n不\n能\n去\n来\n北京\n", encoding="utf-8")
+    model = tmp_path / "m.pt"
+    runner = CliRunner()
+    trained = runner.invoke(app, ["tagger", "train", "--task", "cws", "--data", str(corpus),
+                                  "--lexicon", str(words), "--epochs", "1", "--hidden-size",
+                                  "8", "--threads", "1", "--no-progress", "-o", str(model)])
+    assert trained.exit_code == 0, trained.output
+    args = ["tagger", "eval", str(model), "--data", str(corpus), "--split", "dev"]
+    recut = runner.invoke(app, args)
+    assert recut.exit_code == 0 and f"re-cut with the word list {words}" in recut.output
+    words.rename(tmp_path / "elsewhere.txt")
+    as_stored = runner.invoke(app, args)
+    assert as_stored.exit_code == 0 and "which is not here" in as_stored.output
+    given = runner.invoke(app, [*args, "--lexicon", str(tmp_path / "elsewhere.txt")])
+    assert given.exit_code == 0 and "re-cut with the word list" in given.output

@@ -209,6 +209,11 @@ def evaluate(
     split: str = typer.Option("test", help="test or dev."),
     batch_size: int = typer.Option(64, min=1, max=4096, help="Sentences per batch."),
     ensemble: list[Path] | None = ENSEMBLE,
+    lexicon: Path | None = typer.Option(None, "--lexicon", help="cws: re-cut the training "
+                                        "text (its words decide OOV) and the dev split with "
+                                        "this word list, as `tagger train --lexicon` does "
+                                        "(default: the list the model was trained with, "
+                                        "when that file is here)."),
     threads: int = THREADS,
 ) -> None:
     """Print a saved tagger's scores on a split: word P/R/F1 with OOV and IV recall (cws),
@@ -229,7 +234,8 @@ def evaluate(
     trained_on = loaded.train_config  # the same dev cut: OOV words are those of its train
     fraction = trained_on.get("data", {}).get("dev_fraction", 0.05)
     seed = trained_on.get("trainer", {}).get("seed", 0)
-    dataset = load_tagging_data(loaded.task, data, fraction, seed, scheme)
+    words = _eval_lexicon(lexicon, trained_on.get("data", {}).get("lexicon"), loaded.task)
+    dataset = load_tagging_data(loaded.task, data, fraction, seed, scheme, words)
     if not getattr(dataset, split):
         raise SeqnlpError(f"{data} has no {split} split")
     scores = evaluate_tagger(members if len(members) > 1 else loaded, dataset, split,
@@ -269,6 +275,23 @@ def segment(
     lines = texts or _input_lines(input_file)
     for words_of_line in segment_lines(loaded, lines, batch_size, words):
         typer.echo(sep.join(words_of_line))
+
+
+def _eval_lexicon(given: Path | None, trained_with: str | None, task: str) -> list[str] | None:
+    """The words of --lexicon, else of the list the model was trained with when it is here."""
+    from seqnlp.text.chinese import read_word_list
+
+    if given is not None and task != "cws":
+        raise SeqnlpError("--lexicon re-cuts Chinese words: it is for cws taggers")
+    path = given or (Path(trained_with) if trained_with else None)
+    if path is None:
+        return None
+    if given is None and not path.is_file():
+        echo(f"note: the model was trained with --lexicon {path}, which is not here: the "
+             "data is read as segmented (give --lexicon)")
+        return None
+    echo(f"data re-cut with the word list {path}")
+    return list(read_word_list(path))
 
 
 def _same_tags(members: list[Any]) -> None:
