@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import platform
@@ -141,38 +142,6 @@ MODELS: dict[str, dict[str, Any]] = {
                     "max_minutes": 60.0, "ema_decay": 0.999},
         "batch_size": 32, "bigram_max_vocab": 40_000,
     },
-    # bilstm-64-pre and bilstm-256-pre trained on January 1998 re-cut toward the revision of
-    # the bakeoff's own PKU training file (the same text): a word that file's word list
-    # (pku_training_words.utf8, shipped with the bakeoff's test data) lacks but that is a
-    # sequence of its words is cut into them (1,985 of 19,484 paragraphs change; the cuts
-    # add 2,820 words to 1,120,721; 不能 -> 不 能)
-    "bilstm-64-pre-lex": {
-        "model": {"encoder": "lstm", "embedding_dim": 64, "bigram_dim": 32,
-                  "hidden_size": 64, "dropout": 0.2},
-        "trainer": {"optimizer": "adam", "lr": 3e-3, "epochs": 30, "patience": 3,
-                    "clip_norm": 5.0, "schedule": "plateau", "gamma": 0.5,
-                    "max_minutes": 60.0},
-        "batch_size": 32, "bigram_max_vocab": 40_000, "vectors": "pretrained",
-        "lexicon": "pku_training_words",
-    },
-    "bilstm-256-pre-lex": {
-        "model": {"encoder": "lstm", "embedding_dim": 100, "bigram_dim": 100,
-                  "hidden_size": 256, "dropout": 0.3},
-        "trainer": {"optimizer": "adam", "lr": 2e-3, "epochs": 30, "patience": 3,
-                    "clip_norm": 5.0, "schedule": "plateau", "gamma": 0.5,
-                    "max_minutes": 60.0, "ema_decay": 0.999},
-        "batch_size": 32, "vectors": "pretrained", "lexicon": "pku_training_words",
-    },
-    # bilstm-256-pre-lex with more dropout and word dropout (its dev F1 peaked at epoch 3,
-    # and OOV recall is where the models trail pkuseg)
-    "bilstm-256-pre-lex-wd": {
-        "model": {"encoder": "lstm", "embedding_dim": 100, "bigram_dim": 100,
-                  "hidden_size": 256, "dropout": 0.5, "word_dropout": 0.1},
-        "trainer": {"optimizer": "adam", "lr": 2e-3, "epochs": 30, "patience": 3,
-                    "clip_norm": 5.0, "schedule": "plateau", "gamma": 0.5,
-                    "max_minutes": 60.0, "ema_decay": 0.999},
-        "batch_size": 32, "vectors": "pretrained", "lexicon": "pku_training_words",
-    },
     # the separately reported "more data" row: bilstm-128 trained on January + February
     "bilstm-128-janfeb": {
         "model": {"encoder": "lstm", "embedding_dim": 100, "bigram_dim": 50,
@@ -191,8 +160,25 @@ MODELS: dict[str, dict[str, Any]] = {
 }
 
 
+def _variant(base: str, model: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
+    """MODELS[base] with some model options and spec entries changed."""
+    return {**MODELS[base], "model": {**MODELS[base]["model"], **(model or {})}, **spec}
+
+
+# bilstm-64-pre and bilstm-256-pre trained on January 1998 re-cut toward the revision of the
+# bakeoff's own PKU training file (the same text): a word that file's word list
+# (pku_training_words.utf8, shipped with the bakeoff's test data) lacks but that is a
+# sequence of its words is cut into them (1,985 of 19,484 paragraphs change; the cuts add
+# 2,820 words to 1,120,721; 不能 -> 不 能)
+MODELS["bilstm-64-pre-lex"] = _variant("bilstm-64-pre", lexicon="pku_training_words")
+MODELS["bilstm-256-pre-lex"] = _variant("bilstm-256-pre", lexicon="pku_training_words")
+# bilstm-256-pre-lex with more dropout and word dropout (its dev F1 peaked at epoch 3, and
+# OOV recall is where the models trail pkuseg)
+MODELS["bilstm-256-pre-lex-wd"] = _variant("bilstm-256-pre-lex",
+                                           {"dropout": 0.5, "word_dropout": 0.1})
+
 # Ensembles of trained models, decoded together: the tag path of the best mean score
-# (seqnlp.tasks.segment.decode_mean; `seqnlp segment -m A.pt -e B.pt`). Their training time
+# (seqnlp.tasks.segment.mean_decoder; `seqnlp segment -m A.pt -e B.pt`). Their training time
 # is their members' together.
 ENSEMBLES: dict[str, list[str]] = {
     "ensemble-256-lex": ["bilstm-256-pre-lex", "bilstm-256-pre-lex-wd"],
@@ -210,9 +196,10 @@ def ensure_data() -> None:
             fetch(name, from_dir=SHARED / name)
 
 
+@functools.cache
 def load_data(quick: bool, name: str = "pfr1998", lexicon: str | None = None) -> Any:
     """pfr1998 (or pfr1998-janfeb) with 5% held out as dev; with `lexicon` (a word list of
-    sighan2005, e.g. pku_training_words), re-cut toward it."""
+    sighan2005, e.g. pku_training_words), re-cut toward it. Read once per arguments."""
     import dataclasses
 
     from seqnlp.tasks.tagging_data import load_tagging_data
@@ -361,7 +348,6 @@ if kind == "seqnlp":
     from seqnlp.models import load_model
     from seqnlp.tasks.segment import segment_lines
     model = [load_model(t) for t in target.split("+")]  # several: an ensemble
-    model = model[0] if len(model) == 1 else model
     run = lambda: segment_lines(model, lines, batch_size=512)
 elif kind == "pkuseg":
     import pkuseg
@@ -427,8 +413,7 @@ def dev_scores(models: list[str], ensembles: list[str], quick: bool) -> dict[str
     scores = {}
     for name in [*models, *ensembles]:
         members = [load_model(model_path(m, quick)) for m in ENSEMBLES.get(name, [name])]
-        f1 = evaluate_tagger(members if len(members) > 1 else members[0], data, "dev",
-                             512)["f1"]
+        f1 = evaluate_tagger(members, data, "dev", 512)["f1"]
         scores[name] = {"dev_f1_recut": round(f1, 4), "members": ENSEMBLES.get(name, [name])}
         print(f"{name}: dev F1 (re-cut dev) {f1:.4f}", flush=True)
     return scores
@@ -664,12 +649,12 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _write(results: dict[str, Any], out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+    from seqnlp.fileio import atomic_write
+
     for name, text in (("cws.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n"),
                        ("cws.md", markdown(results))):
-        temporary = out / f".{name}.tmp"
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, out / name)  # never a half-written file
+        with atomic_write(out / name, "w", encoding="utf-8") as handle:  # never half-written
+            handle.write(text)
 
 
 if __name__ == "__main__":

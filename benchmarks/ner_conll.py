@@ -191,9 +191,12 @@ def main(argv: list[str] | None = None) -> None:
     name = args.name or ("random embeddings" if not args.vectors else f"vectors {args.vectors.name}")
     args.slug = "".join(c if c.isalnum() else "-" for c in name.lower())[:60]
     results[name] = {"environment": environment(args), **run(args)}
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    (out / "ner_conll.md").write_text(markdown(results))
+    from seqnlp.fileio import atomic_write
+
+    for target, text in ((path, json.dumps(results, indent=2) + "\n"),
+                         (out / "ner_conll.md", markdown(results))):
+        with atomic_write(target, "w", encoding="utf-8") as handle:  # never half-written
+            handle.write(text)
 
 
 if __name__ == "__main__":

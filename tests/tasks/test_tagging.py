@@ -14,7 +14,7 @@ from seqnlp.errors import DataFormatError, DatasetError
 from seqnlp.models import load_model
 from seqnlp.models.tagger import Tagger, TaggerConfig
 from seqnlp.tasks.pipeline import save_trained, train_task
-from seqnlp.tasks.segment import decode_mean, segment_lines, tag_sentences
+from seqnlp.tasks.segment import mean_decoder, segment_lines, tag_sentences
 from seqnlp.tasks.tagging import TaggingTask, bigrams_of
 from seqnlp.tasks.tagging_data import (
     TaggedSentence,
@@ -371,7 +371,7 @@ def test_the_ensemble_path_has_the_best_mean_score(trained_cws, second_cws) -> N
             with torch.no_grad():
                 emissions.append(member.model(**batch)[0])
         models = [m.model for m in members]
-        decoded = decode_mean(models, emissions, batch["lengths"])[0].tolist()
+        decoded = mean_decoder(models)(emissions, batch["lengths"])[0].tolist()
         paths = torch.tensor(list(itertools.product(range(4), repeat=len(text))))
         with torch.no_grad():
             mean = sum(model.crf.score(e.expand(len(paths), -1, -1), paths)
@@ -386,9 +386,8 @@ def test_an_ensemble_refuses_taggers_of_other_tags(trained_cws) -> None:
 
     model = load_model(trained_cws[0]).model
     other = SimpleNamespace(config=SimpleNamespace(tags=("B", "I", "O")), crf=None)
-    emissions = torch.zeros(1, 2, 4)
     with pytest.raises(ValueError, match="share their tags"):
-        decode_mean([model, other], [emissions, emissions], torch.tensor([2]))
+        mean_decoder([model, other])
 
 
 def test_the_segment_command_decodes_an_ensemble(trained_cws, second_cws) -> None:

@@ -125,15 +125,8 @@ def train(run: Resolved) -> None:
     from seqnlp.tasks.tagging import TaggingTask
     from seqnlp.tasks.tagging_data import load_tagging_data
 
-    lexicon = None
-    if run["lexicon"]:
-        if run["task"] != "cws":
-            raise SeqnlpError("--lexicon re-cuts Chinese words: it is for --task cws")
-        from seqnlp.text.chinese import read_word_list
-
-        lexicon = list(read_word_list(run["lexicon"]))
     data = load_tagging_data(run["task"], run["data"], run["dev_fraction"], run["seed"],
-                             run["scheme"], lexicon)
+                             run["scheme"], _lexicon_words(run["lexicon"], None, run["task"]))
     echo(f"data: {data.name} ({data.task}, {data.scheme}): {len(data.train):,} train, "
          f"{len(data.dev):,} dev, {len(data.test):,} test sentences; tags "
          f"{' '.join(data.tag_names)}")
@@ -234,7 +227,7 @@ def evaluate(
     trained_on = loaded.train_config  # the same dev cut: OOV words are those of its train
     fraction = trained_on.get("data", {}).get("dev_fraction", 0.05)
     seed = trained_on.get("trainer", {}).get("seed", 0)
-    words = _eval_lexicon(lexicon, trained_on.get("data", {}).get("lexicon"), loaded.task)
+    words = _lexicon_words(lexicon, trained_on.get("data", {}).get("lexicon"), loaded.task)
     dataset = load_tagging_data(loaded.task, data, fraction, seed, scheme, words)
     if not getattr(dataset, split):
         raise SeqnlpError(f"{data} has no {split} split")
@@ -277,12 +270,14 @@ def segment(
         typer.echo(sep.join(words_of_line))
 
 
-def _eval_lexicon(given: Path | None, trained_with: str | None, task: str) -> list[str] | None:
-    """The words of --lexicon, else of the list the model was trained with when it is here."""
+def _lexicon_words(given: Path | None, trained_with: str | None, task: str
+                   ) -> list[str] | None:
+    """The words of --lexicon, else (eval) of the list the model was trained with when it is
+    here; None: the data as segmented."""
     from seqnlp.text.chinese import read_word_list
 
     if given is not None and task != "cws":
-        raise SeqnlpError("--lexicon re-cuts Chinese words: it is for cws taggers")
+        raise SeqnlpError("--lexicon re-cuts Chinese words: it is for --task cws")
     path = given or (Path(trained_with) if trained_with else None)
     if path is None:
         return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 import torch
@@ -32,7 +32,7 @@ def segment_lines(loaded: Any, lines: Iterable[str], batch_size: int = 256,
 
     Args:
         loaded: a `LoadedTagger` of task "cws", or a list of them: an ensemble, whose
-            words are the tag path of the best mean score (`decode_mean`).
+            words are the tag path of the best mean score (`mean_decoder`).
         lines: the texts, one sentence (or paragraph) each.
         batch_size: pieces per forward pass.
         user_words: words never to cut inside, always cut around.
@@ -84,11 +84,12 @@ def _model_cuts(loaded: Any, texts: Sequence[str], batch_size: int) -> list[set[
 def _decode(models: Sequence[Any], encoded: Sequence[Any], batch_size: int
             ) -> list[list[int]]:
     """The best tag ids of each item, in input order, batched by length; `encoded[i]` is
-    the items as `models[i]` reads them. Several models decode their mean (`decode_mean`)."""
+    the items as `models[i]` reads them. Several models decode their mean (`mean_decoder`)."""
     from seqnlp.tasks.tagging import make_tagging_batch
 
     for model in models:
         model.eval()
+    decode = mean_decoder(models)
     lengths = [len(t) for t in encoded[0].tokens]
     paths: list[list[int]] = [[] for _ in lengths]
     with torch.no_grad():
@@ -97,25 +98,26 @@ def _decode(models: Sequence[Any], encoded: Sequence[Any], batch_size: int
             for model, items in zip(models, encoded):
                 batch = make_tagging_batch(items, group)
                 emissions.append(model(**batch)[0])
-            decoded = decode_mean(models, emissions, batch["lengths"]).tolist()
+            decoded = decode(emissions, batch["lengths"]).tolist()
             for row, index in enumerate(group):
                 paths[index] = decoded[row][: lengths[index]]
     return paths
 
 
-def decode_mean(models: Sequence[Any], emissions: Sequence[torch.Tensor],
-                lengths: torch.Tensor) -> torch.Tensor:
-    """The tag path of the best mean score over taggers of the same tags: with CRFs,
-    Viterbi over the mean of their emissions and of their transition, start and end
-    scores (a path's score under those is the mean of its scores under each model); without,
-    the argmax of the mean emissions. One model decodes as it does alone.
+def mean_decoder(models: Sequence[Any]) -> Callable[[Sequence[torch.Tensor], torch.Tensor],
+                                                    torch.Tensor]:
+    """A function from the models' emissions and the lengths to the tag path of the best
+    mean score over taggers of the same tags: with CRFs, Viterbi over the mean of their
+    emissions and of their transition, start and end scores (a path's score under those is
+    the mean of its scores under each model); without, the argmax of the mean emissions.
+    One model decodes as it does alone. The checks and the mean CRF are made once here.
 
     Raises:
         ValueError: models with other tags, or CRFs with other allowed transitions.
     """
     first = models[0]
     if len(models) == 1:
-        return first.decode(emissions[0], lengths)
+        return lambda emissions, lengths: first.decode(emissions[0], lengths)
     for other in models[1:]:
         if other.config.tags != first.config.tags:
             raise ValueError(f"an ensemble's taggers must share their tags: "
@@ -126,15 +128,21 @@ def decode_mean(models: Sequence[Any], emissions: Sequence[torch.Tensor],
                     for name in ("transition_penalty", "start_penalty", "end_penalty"))):
             raise ValueError("an ensemble's taggers must all have a CRF with the same allowed "
                              "transitions, or none")
-    mean = torch.stack(list(emissions)).mean(0)
-    mask = sequence_mask(lengths, mean.size(1))
-    if first.crf is None:
-        return mean.argmax(2).masked_fill(~mask, 0)
-    crf = copy.deepcopy(first.crf)
-    for name in ("transitions", "start", "end"):
-        getattr(crf, name).data = torch.stack(
-            [getattr(m.crf, name).data for m in models]).mean(0)
-    return crf.decode(mean, mask)[0]
+    crf = None
+    if first.crf is not None:
+        crf = copy.deepcopy(first.crf)
+        for name in ("transitions", "start", "end"):
+            getattr(crf, name).data = torch.stack(
+                [getattr(m.crf, name).data for m in models]).mean(0)
+
+    def decode(emissions: Sequence[torch.Tensor], lengths: torch.Tensor) -> torch.Tensor:
+        mean = torch.stack(list(emissions)).mean(0)
+        mask = sequence_mask(lengths, mean.size(1))
+        if crf is None:
+            return mean.argmax(2).masked_fill(~mask, 0)
+        return crf.decode(mean, mask)[0]
+
+    return decode
 
 
 MAX_BATCH_CHARS = 16_384  # padded characters per forward pass: bounds the activations' memory
